@@ -1,0 +1,296 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import pinoRoll, { type RollStream } from 'pino-roll';
+import type { LogSettings } from './settings.js';
+import { fitLine } from './line-limit.js';
+import { FailureReporter, describeError, emptyWriteStats, type WriteStats } from './write-stats.js';
+
+/**
+ * The file destination: pino-roll's stream in the main thread in sync mode, so a line is in the
+ * kernel's page cache when the log call returns (it survives SIGKILL and an OOM kill), wrapped so
+ * that no write ever throws:
+ * - write errors are counted and reported at most once per interval; the unwritten bytes are kept,
+ *   up to a bound (then lines are dropped and counted), and written when the condition clears;
+ * - a removed file or directory is noticed within `checkIntervalMs`, recreated, and the lines
+ *   written into the removed file meanwhile are written again;
+ * - size rotation happens at the write that crosses the size (pino-roll alone waits for a drain
+ *   that a busy sync stream does not emit until the event loop yields).
+ */
+
+export interface LogDestinationOptions {
+  settings: LogSettings;
+  /** Bound on memory held for unwritten lines (default 4 MiB). */
+  maxPendingBytes?: number;
+  /** How often the file is checked and a failed write retried (default 250 ms). */
+  checkIntervalMs?: number;
+  /** At most one failure report per this interval (default 10 s). */
+  reportIntervalMs?: number;
+  /** Where failure reports go (default stderr). */
+  report?: (text: string) => void;
+  /** Called with every line after it was handed to the file (e.g. a stdout mirror). */
+  mirror?: (line: string) => void;
+}
+
+/** sonic-boom internals read to move a failed stream's backlog and to drive rotation. */
+interface SonicBoomInternals {
+  _len: number;
+  _writing: boolean;
+  _writingBuf: string | Buffer;
+  _bufs: Array<string | Buffer>;
+}
+
+/** At most this much of a removed file is written again. */
+const REPLAY_LIMIT_BYTES = 4 * 1024 * 1024;
+
+function internals(stream: RollStream): SonicBoomInternals {
+  return stream as unknown as SonicBoomInternals;
+}
+
+export class LogDestination {
+  private stream: RollStream | null = null;
+  private opening: Promise<void> | null = null;
+  /** Lines waiting while there is no open stream. */
+  private pending: string[] = [];
+  private pendingBytes = 0;
+  /** Size of the current file when it was last seen linked: bytes past it are replayed if it turns out removed. */
+  private confirmedBytes = 0;
+  /** A read descriptor on the current file, so its content stays readable if it is removed. */
+  private readFd = -1;
+  private closed = false;
+  private readonly counters: WriteStats = emptyWriteStats();
+  private readonly reporter: FailureReporter;
+  private readonly timer: NodeJS.Timeout;
+  private readonly maxPendingBytes: number;
+  private readonly checkIntervalMs: number;
+  private readonly maxLineBytes: number;
+
+  private constructor(private readonly options: LogDestinationOptions) {
+    this.maxPendingBytes = options.maxPendingBytes ?? 4 * 1024 * 1024;
+    this.checkIntervalMs = options.checkIntervalMs ?? 250;
+    this.maxLineBytes = options.settings.maxLineBytes;
+    const print = options.report ?? ((text: string) => process.stderr.write(text));
+    this.reporter = new FailureReporter(options.reportIntervalMs ?? 10_000, print, () => this.stats());
+    this.timer = setInterval(() => this.check(), this.checkIntervalMs);
+    this.timer.unref();
+  }
+
+  /** Opens the destination. Never rejects: if the directory cannot be used yet, lines wait (bounded) and opening is retried. */
+  static async open(options: LogDestinationOptions): Promise<LogDestination> {
+    const destination = new LogDestination(options);
+    await destination.tryOpen();
+    return destination;
+  }
+
+  /** The file being written, or null while none could be opened. */
+  get file(): string | null {
+    return this.stream?.file ?? null;
+  }
+
+  /** pino's destination interface. Never throws. */
+  write(line: string): void {
+    try {
+      if (line.length * 3 > this.maxLineBytes && Buffer.byteLength(line) > this.maxLineBytes) {
+        line = fitLine(line, this.maxLineBytes);
+        this.counters.linesTruncated++;
+      }
+      if (this.stream) this.writeToStream(this.stream, line);
+      else this.hold(line);
+      this.options.mirror?.(line);
+    } catch (err) {
+      this.failure(err);
+    }
+  }
+
+  stats(): WriteStats {
+    const backlog = this.stream ? internals(this.stream)._len : 0;
+    return { ...this.counters, pendingBytes: this.pendingBytes + backlog };
+  }
+
+  /** Stops the checks and closes the file. Lines still unwritable at this point are counted as dropped. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.timer);
+    this.reporter.stop();
+    this.closeReadFd();
+    await this.opening;
+    const stream = this.stream;
+    this.stream = null;
+    if (this.pending.length > 0) this.counters.linesDropped += this.pending.length;
+    this.pending = [];
+    this.pendingBytes = 0;
+    if (!stream) return;
+    if (internals(stream)._len > 0) stream.write(''); // one last try
+    // sonic-boom's flushSync spins forever on a persistent ENOSPC, so it is never called here.
+    await new Promise<void>((resolve) => {
+      const done = (): void => resolve();
+      stream.once('close', done);
+      stream.once('error', done);
+      try {
+        if (internals(stream)._len > 0) stream.destroy();
+        else stream.end();
+      } catch {
+        resolve();
+      }
+      setTimeout(done, 1000).unref();
+    });
+  }
+
+  private writeToStream(stream: RollStream, line: string): void {
+    const fileBefore = stream.file;
+    const droppedBefore = this.counters.linesDropped;
+    stream.write(line);
+    if (this.counters.linesDropped === droppedBefore) this.counters.linesWritten++;
+    const s = internals(stream);
+    // A size roll is pending (pino-roll waits for 'drain'): let it happen now, at the crossing.
+    if (stream.listenerCount('drain') > 0 && !s._writing && s._len === 0) stream.emit('drain');
+    if (stream.file !== fileBefore) {
+      this.counters.rotations++;
+      this.confirmedBytes = 0;
+      this.openReadFd(stream.file);
+    }
+  }
+
+  private hold(line: string): void {
+    if (this.pendingBytes + line.length > this.maxPendingBytes) {
+      this.counters.linesDropped++;
+      return;
+    }
+    this.pending.push(line);
+    this.pendingBytes += line.length;
+  }
+
+  private failure(err: unknown): void {
+    this.counters.writeFailures++;
+    this.counters.lastError = describeError(err);
+    this.reporter.failure();
+  }
+
+  private check(): void {
+    if (this.closed) return;
+    const stream = this.stream;
+    if (!stream) {
+      void this.tryOpen();
+      return;
+    }
+    let removed: boolean;
+    let size = 0;
+    try {
+      const stat = fs.fstatSync(stream.fd);
+      removed = stat.nlink === 0;
+      size = stat.size;
+    } catch {
+      removed = true;
+    }
+    if (removed) {
+      this.replaceRemovedStream(stream);
+      return;
+    }
+    this.confirmedBytes = size;
+    // A write failed earlier: try the backlog again.
+    if (internals(stream)._len > 0 && !internals(stream)._writing) stream.write('');
+  }
+
+  /** The file (or its directory) was removed: move what it held to `pending` and open a new one. */
+  private replaceRemovedStream(stream: RollStream): void {
+    this.failure(Object.assign(new Error(`log file ${stream.file} was removed`), { code: 'ENOENT' }));
+    const s = internals(stream);
+    const backlog = [...(s._writingBuf.length > 0 ? [s._writingBuf] : []), ...s._bufs].map(String).join('');
+    const replay = this.readUnconfirmed();
+    this.confirmedBytes = 0;
+    this.stream = null;
+    try {
+      stream.removeAllListeners('drain');
+      stream.destroy();
+    } catch {
+      // already unusable
+    }
+    if (replay.length > 0) this.hold(replay);
+    if (backlog.length > 0) this.hold(backlog);
+    this.counters.fileReopens++;
+    void this.tryOpen();
+  }
+
+  /** What was written into a removed file since it was last seen linked: still readable through its open descriptor. */
+  private readUnconfirmed(): string {
+    const fd = this.readFd;
+    if (fd < 0) return '';
+    try {
+      const size = fs.fstatSync(fd).size;
+      const length = Math.min(size - this.confirmedBytes, REPLAY_LIMIT_BYTES);
+      if (length <= 0) return '';
+      const buffer = Buffer.alloc(length);
+      const read = fs.readSync(fd, buffer, 0, length, size - length);
+      const text = buffer.subarray(0, read).toString('utf8');
+      // Start at a line boundary when the replay had to be cut.
+      return size - length > this.confirmedBytes ? text.slice(text.indexOf('\n') + 1) : text;
+    } catch {
+      return '';
+    }
+  }
+
+  private openReadFd(file: string): void {
+    this.closeReadFd();
+    try {
+      this.readFd = fs.openSync(file, 'r');
+    } catch {
+      this.readFd = -1;
+    }
+  }
+
+  private closeReadFd(): void {
+    if (this.readFd >= 0) {
+      try {
+        fs.closeSync(this.readFd);
+      } catch {
+        // already closed
+      }
+    }
+    this.readFd = -1;
+  }
+
+  private tryOpen(): Promise<void> {
+    if (this.opening) return this.opening;
+    this.opening = this.openStream()
+      .then((stream) => {
+        if (this.closed) {
+          stream.end();
+          return;
+        }
+        this.stream = stream;
+        // pino-roll appends to the newest file of an earlier run: what it held is not ours to replay.
+        this.confirmedBytes = fs.fstatSync(stream.fd).size;
+        this.openReadFd(stream.file);
+        const waiting = this.pending;
+        this.pending = [];
+        this.pendingBytes = 0;
+        for (const line of waiting) this.writeToStream(stream, line);
+      })
+      .catch((err: unknown) => this.failure(err))
+      .finally(() => {
+        this.opening = null;
+      });
+    return this.opening;
+  }
+
+  private async openStream(): Promise<RollStream> {
+    const { dir, file, rotation } = this.options.settings;
+    fs.mkdirSync(dir, { recursive: true });
+    const stream = await pinoRoll({
+      file: path.join(dir, `${file.baseName}.${file.extension}`),
+      size: `${rotation.maxFileBytes}b`,
+      ...(rotation.frequency ? { frequency: rotation.frequency, dateFormat: file.dateFormat[rotation.frequency] } : {}),
+      // With removeOtherLogFiles pino-roll keeps `count` files in all, also those of earlier runs.
+      limit: { count: rotation.keepFiles, removeOtherLogFiles: true },
+      mkdir: true,
+      sync: true,
+      symlink: false,
+      maxLength: this.maxPendingBytes,
+    });
+    stream.on('error', (err: unknown) => this.failure(err));
+    stream.on('drop', () => {
+      this.counters.linesDropped++;
+    });
+    return stream;
+  }
+}
