@@ -1,0 +1,47 @@
+import type { EssentiaApi, EssentiaVector } from './essentia.js';
+
+export const LOUDNESS_WINDOW_SECONDS = 0.5;
+const FLOOR_DB = -100;
+
+export interface Loudness {
+  window_seconds: number;
+  rms_db: number[];
+  mean_db: number | null;
+  range_db: number | null;
+  dynamic_complexity: number | null;
+}
+
+const toDb = (rms: number): number => (rms > 0 ? Math.max(FLOOR_DB, 20 * Math.log10(rms)) : FLOOR_DB);
+
+/** Level over time (essentia RMS per half-second window, in dBFS) and essentia's DynamicComplexity over the whole signal. */
+export function analyzeLoudness(essentia: EssentiaApi, signal: Float32Array, vector: EssentiaVector, sampleRate: number): Loudness {
+  const size = Math.round(LOUDNESS_WINDOW_SECONDS * sampleRate);
+  const rmsDb: number[] = [];
+  for (let start = 0; start < signal.length; start += size) {
+    const window = essentia.arrayToVector(signal.subarray(start, Math.min(signal.length, start + size)));
+    try {
+      rmsDb.push(Number(toDb(essentia.RMS(window).rms).toFixed(1)));
+    } finally {
+      window.delete();
+    }
+  }
+  const audible = rmsDb.filter((d) => d > -60).sort((a, b) => a - b);
+  const complexity = essentia.DynamicComplexity(vector, 0.2, sampleRate);
+  return {
+    window_seconds: LOUDNESS_WINDOW_SECONDS,
+    rms_db: rmsDb,
+    mean_db: audible.length > 0 ? Number((audible.reduce((a, b) => a + b, 0) / audible.length).toFixed(1)) : null,
+    range_db: audible.length > 1 ? Number(((audible[Math.floor(audible.length * 0.95)] ?? 0) - (audible[Math.floor(audible.length * 0.05)] ?? 0)).toFixed(1)) : null,
+    dynamic_complexity: Number.isFinite(complexity.dynamicComplexity) ? Number(complexity.dynamicComplexity.toFixed(3)) : null,
+  };
+}
+
+/** True when the whole signal is below -80 dBFS. */
+export function isSilent(signal: Float32Array): boolean {
+  let peak = 0;
+  for (let i = 0; i < signal.length; i++) {
+    const v = Math.abs(signal[i] ?? 0);
+    if (v > peak) peak = v;
+  }
+  return peak < 1e-4;
+}

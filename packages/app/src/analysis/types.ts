@@ -1,0 +1,70 @@
+/** What crosses the worker boundary: the job, its progress events, and the result. */
+
+export interface AnalysisJob {
+  requestId: string;
+  /** The uploaded bytes (transferred, not copied). */
+  bytes: ArrayBuffer;
+  maxAudioSeconds: number;
+  /** Retire the worker after this job when its WebAssembly heap grew beyond this. */
+  retireHeapBytes: number;
+}
+
+export type Stage = 'queued' | 'decode' | 'resample' | 'rhythm' | 'onsets' | 'key' | 'notes' | 'loudness' | 'chords' | 'done';
+
+/** Posted by the worker while it works, so the main thread can log and watch memory per stage. */
+export type ProgressEvent =
+  | { type: 'stage'; requestId: string; stage: Stage; rssBytes: number; wasmHeapBytes: number }
+  | {
+      type: 'decoded';
+      requestId: string;
+      format: string;
+      durationSeconds: number;
+      sampleRate: number;
+      channels: number;
+      decodeMs: number;
+      rssBytes: number;
+    }
+  | { type: 'algorithm'; requestId: string; stage: Stage; ms: number; rssBytes: number; wasmHeapBytes: number };
+
+export interface Note {
+  onset: number;
+  duration: number;
+  midi: number;
+  name: string;
+  frequency_hz: number;
+  confidence: number;
+}
+
+export interface Chord {
+  start: number;
+  end: number;
+  chord: string;
+  strength: number;
+}
+
+export interface AnalysisResult {
+  audio: { format: string; duration_seconds: number; sample_rate: number; channels: number; analysis_sample_rate: number; silent: boolean };
+  tempo: { bpm: number | null; confidence: number; beats: number[] };
+  key: { tonic: string; scale: string; name: string; strength: number } | null;
+  tuning: { frequency_hz: number; cents_from_a440: number } | null;
+  notes: Note[];
+  onsets: {
+    times: number[];
+    rate_per_second: number;
+    timing: { mean_offset_ms: number; median_offset_ms: number; within_30ms_ratio: number; steadiness: number } | null;
+  };
+  loudness: {
+    window_seconds: number;
+    rms_db: number[];
+    mean_db: number | null;
+    range_db: number | null;
+    dynamic_complexity: number | null;
+  };
+  chords: Chord[];
+  processing: { decode_ms: number; algorithms_ms: Record<string, number>; worker_ms: number; wasm_heap_mb: number };
+}
+
+/** The worker's answer: a result, or a client error found in the input. */
+export type WorkerOutcome =
+  | { ok: true; result: AnalysisResult; retired: boolean }
+  | { ok: false; code: 'unsupported_format' | 'corrupt_audio' | 'audio_too_long' | 'analysis_out_of_memory'; message: string; retired: boolean; stage: Stage };

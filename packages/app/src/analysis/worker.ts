@@ -1,0 +1,65 @@
+/**
+ * The analysis worker (a piscina worker thread): decodes the upload and analyses it, posting
+ * progress to the main thread. essentia.js loads when the worker starts. A worker whose
+ * WebAssembly heap grew past the limit (it never shrinks) or whose essentia instance aborted
+ * exits after answering; the pool starts a fresh one and the memory goes back to the system.
+ */
+import { parentPort } from 'node:worker_threads';
+import { analyzeAudio, isOutOfMemory } from './analyze.js';
+import { decodeUpload } from './decode.js';
+import { loadEssentia } from './essentia.js';
+import { InputError } from './input-error.js';
+import type { AnalysisJob, ProgressEvent, Stage, WorkerOutcome } from './types.js';
+
+const loaded = loadEssentia();
+
+function post(event: ProgressEvent): void {
+  parentPort?.postMessage(event);
+}
+
+function retire(): void {
+  // After piscina has posted the answer (it does so as soon as this task's promise settles).
+  setTimeout(() => process.exit(0), 20);
+}
+
+export default async function analyze(job: AnalysisJob): Promise<WorkerOutcome> {
+  let stage: Stage = 'decode';
+  const progress = (event: ProgressEvent): void => {
+    if (event.type === 'stage') stage = event.stage;
+    post(event);
+  };
+  try {
+    progress({ type: 'stage', requestId: job.requestId, stage: 'decode', rssBytes: process.memoryUsage.rss(), wasmHeapBytes: loaded.heapBytes() });
+    const t = performance.now();
+    const audio = await decodeUpload(new Uint8Array(job.bytes), job.maxAudioSeconds);
+    const decodeMs = Math.round(performance.now() - t);
+    progress({
+      type: 'decoded',
+      requestId: job.requestId,
+      format: audio.format,
+      durationSeconds: audio.durationSeconds,
+      sampleRate: audio.sampleRate,
+      channels: audio.channels,
+      decodeMs,
+      rssBytes: process.memoryUsage.rss(),
+    });
+    const result = await analyzeAudio(audio, job.requestId, progress, loaded);
+    result.processing.decode_ms = decodeMs;
+    const retired = loaded.heapBytes() > job.retireHeapBytes;
+    if (retired) retire();
+    return { ok: true, result, retired };
+  } catch (err) {
+    if (err instanceof InputError) return { ok: false, code: err.code, message: err.message, retired: false, stage };
+    if (isOutOfMemory(err)) {
+      retire();
+      return {
+        ok: false,
+        code: 'analysis_out_of_memory',
+        message: `the analysis ran out of memory during ${stage}: ${loaded.describe(err)}`,
+        retired: true,
+        stage,
+      };
+    }
+    throw new Error(`analysis failed during ${stage}: ${loaded.describe(err)}`, { cause: err });
+  }
+}

@@ -1,0 +1,66 @@
+import os from 'node:os';
+
+/** Everything the service reads from its environment, validated at start. */
+export interface AppConfig {
+  port: number;
+  host: string;
+  /** Worker threads running analyses (ANALYSIS_WORKERS, default one per core). */
+  workers: number;
+  /** Uploads waiting for a worker beyond which requests get 503 (ANALYSIS_QUEUE_MAX). */
+  queueMax: number;
+  /** MAX_UPLOAD_MB (default 100) → 413 beyond. */
+  maxUploadBytes: number;
+  /** MAX_AUDIO_MINUTES (default 30) → 422 beyond. */
+  maxAudioSeconds: number;
+  /** SHUTDOWN_GRACE_SECONDS: how long in-flight analyses may finish after SIGTERM (default 25). */
+  shutdownGraceMs: number;
+  /** MEMORY_PRESSURE_THRESHOLDS: percentages of the memory limit that log memory.pressure (default 70,85,95). */
+  memoryThresholds: number[];
+  /** MEMORY_LIMIT_MB: the limit to assume when no cgroup limit is visible (local runs, tests). */
+  memoryLimitOverrideBytes: number | null;
+  /** A worker whose WebAssembly heap grew beyond this is retired after its job (WORKER_RETIRE_HEAP_MB, default 256). */
+  workerRetireHeapBytes: number;
+  /** Seconds a 503 asks the client to wait (Retry-After). */
+  retryAfterSeconds: number;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+function thresholds(env: NodeJS.ProcessEnv): number[] {
+  const raw = env.MEMORY_PRESSURE_THRESHOLDS;
+  if (raw === undefined || raw.trim() === '') return [70, 85, 95];
+  const values = raw.split(',').map((v) => Number(v.trim()));
+  if (values.length === 0 || values.some((v) => !Number.isFinite(v) || v <= 0 || v > 100)) {
+    throw new ConfigError(`MEMORY_PRESSURE_THRESHOLDS must be percentages from 1 to 100 separated by commas, got ${JSON.stringify(raw)}`);
+  }
+  return [...new Set(values)].sort((a, b) => a - b);
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const limitMb = integer(env, 'MEMORY_LIMIT_MB', 0, 0, 1024 * 1024);
+  return {
+    port: integer(env, 'PORT', 8000, 0, 65535),
+    host: env.HOST && env.HOST.trim() !== '' ? env.HOST.trim() : '0.0.0.0',
+    workers: integer(env, 'ANALYSIS_WORKERS', Math.max(1, os.availableParallelism()), 1, 64),
+    queueMax: integer(env, 'ANALYSIS_QUEUE_MAX', 4, 0, 1000),
+    maxUploadBytes: integer(env, 'MAX_UPLOAD_MB', 100, 1, 4096) * 1024 * 1024,
+    maxAudioSeconds: integer(env, 'MAX_AUDIO_MINUTES', 30, 1, 24 * 60) * 60,
+    shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_SECONDS', 25, 0, 3600) * 1000,
+    memoryThresholds: thresholds(env),
+    memoryLimitOverrideBytes: limitMb > 0 ? limitMb * 1024 * 1024 : null,
+    workerRetireHeapBytes: integer(env, 'WORKER_RETIRE_HEAP_MB', 256, 1, 64 * 1024) * 1024 * 1024,
+    retryAfterSeconds: integer(env, 'RETRY_AFTER_SECONDS', 10, 1, 3600),
+  };
+}
