@@ -150,11 +150,24 @@ export async function createLogging(options: LoggerOptions = {}): Promise<Loggin
 
   // pino applies formatters.bindings to the base fields only; child bindings go through here.
   // Serializers given to child() (Fastify passes its req/res ones) are left out: pino would run
-  // them after the sanitizer, on its output, and past redaction.
+  // them after the sanitizer, on its output, and past redaction. pino also appends a rebound key
+  // (a second `module`) instead of replacing it; such a child is rebuilt from the root with the
+  // merged bindings, so every key appears once, with the newest value.
   const pinoChild = logger.child;
+  const root = logger;
+  const rootKeys = new Set(Object.keys(root.bindings()));
   logger.child = function sanitizedChild(this: Logger, bindings, childOptions) {
     const { serializers: _ignored, ...options } = childOptions ?? {};
-    return pinoChild.call(this, sanitizer.record(bindings ?? {}), options);
+    const clean = sanitizer.record(bindings ?? {});
+    if (this !== root) {
+      const existing = this.bindings();
+      if (Object.keys(clean).some((k) => k in existing)) {
+        const merged: Record<string, unknown> = {};
+        for (const [k, v] of Object.entries({ ...existing, ...clean })) if (!rootKeys.has(k)) merged[k] = v;
+        return pinoChild.call(root, merged, { level: this.level, ...options });
+      }
+    }
+    return pinoChild.call(this, clean, options);
   } as Logger['child'];
 
   return {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Fastify, { LogController } from 'fastify';
 import { createLogging } from '../src/index.js';
-import { readRecords, runNode, tempDir, testSettings } from './helpers.js';
+import { readLines, readRecords, runNode, tempDir, testSettings } from './helpers.js';
 import { fileURLToPath } from 'node:url';
 
 test('the same logger instance serves Fastify: request logs land in the same file with request ids, no headers', async () => {
@@ -44,6 +44,28 @@ test('child loggers per module and per request carry their fields; grandchildren
   assert.equal(first?.instance_id, 'run-7');
   assert.equal(second?.module, 'analysis');
   assert.ok(!('request_id' in (second ?? {})));
+});
+
+test('a child that rebinds a key replaces it: every key appears once in the line, with the newest value', async () => {
+  const dir = tempDir();
+  const logging = await createLogging({ settings: testSettings(dir), stdout: 'off', base: { instance_id: 'run-1' } });
+  const http = logging.logger.child({ module: 'http', request_id: 'r-1' });
+  const analysis = http.child({ module: 'analysis' });
+  analysis.info({ event: 'x' }, 'rebound');
+  http.child({ stage: 'decode' }).child({ stage: 'rhythm' }).warn('twice');
+  await logging.close();
+  const lines = readLines(dir);
+  for (const line of lines) {
+    const keys = [...line.matchAll(/"([a-z_]+)":/g)].map((m) => m[1]);
+    const top = keys.filter((k) => ['module', 'stage', 'request_id', 'instance_id', 'service'].includes(k ?? ''));
+    assert.equal(new Set(top).size, top.length, `duplicate key in ${line}`);
+  }
+  const [first, second] = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.equal(first?.module, 'analysis');
+  assert.equal(first?.request_id, 'r-1');
+  assert.equal(first?.instance_id, 'run-1');
+  assert.equal(second?.stage, 'rhythm');
+  assert.equal(second?.level, 'warn');
 });
 
 test('LOG_STDOUT=json mirrors the same lines to stdout; pretty gives readable lines; the file gets them either way', async () => {

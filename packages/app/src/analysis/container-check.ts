@@ -33,6 +33,27 @@ export function wavTruncation(b: Uint8Array): Truncation | null {
   return null;
 }
 
+export interface WavFormat {
+  channels: number;
+  sampleRate: number;
+  bitsPerSample: number;
+}
+
+/** WAV: the `fmt ` chunk's channel count, rate and sample size, read before any decoding. */
+export function wavFormat(b: Uint8Array): WavFormat | null {
+  if (b.length < 12 || fourcc(b, 0) !== 'RIFF' || fourcc(b, 8) !== 'WAVE') return null;
+  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  let pos = 12;
+  while (pos + 8 <= b.length) {
+    const size = view.getUint32(pos + 4, true);
+    if (fourcc(b, pos) === 'fmt ' && pos + 24 <= b.length) {
+      return { channels: view.getUint16(pos + 10, true), sampleRate: view.getUint32(pos + 12, true), bitsPerSample: view.getUint16(pos + 22, true) };
+    }
+    pos += 8 + size + (size & 1);
+  }
+  return null;
+}
+
 /** FLAC: STREAMINFO's total sample count (when set), for comparison with what was decoded. */
 export function flacDeclaredFrames(b: Uint8Array): number | null {
   if (b.length < 42 || fourcc(b, 0) !== 'fLaC' || ((b[4] ?? 0) & 0x7f) !== 0) return null;
@@ -52,4 +73,49 @@ export function oggTruncation(b: Uint8Array): Truncation | null {
     }
   }
   return { truncated: true, message: 'no complete Ogg page near the end of the file' };
+}
+
+const MP3_BITRATES_V1 = [0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320];
+const MP3_BITRATES_V2 = [0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160];
+const MP3_RATES: Record<number, number[]> = { 3: [44100, 48000, 32000], 2: [22050, 24000, 16000], 0: [11025, 12000, 8000] };
+
+/** Bytes of the Layer III frame whose header starts at `pos`, or 0 when there is no valid header there. */
+function mp3FrameLength(b: Uint8Array, pos: number): number {
+  if (pos + 4 > b.length || b[pos] !== 0xff || ((b[pos + 1] ?? 0) & 0xe0) !== 0xe0) return 0;
+  const version = ((b[pos + 1] ?? 0) >> 3) & 3; // 3 = MPEG-1, 2 = MPEG-2, 0 = MPEG-2.5
+  const layer = ((b[pos + 1] ?? 0) >> 1) & 3; // 1 = Layer III
+  const bitrateIndex = ((b[pos + 2] ?? 0) >> 4) & 15;
+  const rateIndex = ((b[pos + 2] ?? 0) >> 2) & 3;
+  const padding = ((b[pos + 2] ?? 0) >> 1) & 1;
+  if (version === 1 || layer !== 1 || bitrateIndex === 0 || bitrateIndex === 15 || rateIndex === 3) return 0;
+  const bitrate = (version === 3 ? MP3_BITRATES_V1 : MP3_BITRATES_V2)[bitrateIndex] ?? 0;
+  const rate = MP3_RATES[version]?.[rateIndex] ?? 0;
+  if (!bitrate || !rate) return 0;
+  return Math.floor(((version === 3 ? 144 : 72) * bitrate * 1000) / rate) + padding;
+}
+
+/** MP3: the last Layer III frame runs past the end of the file (the decoder drops it silently). */
+export function mp3Truncation(b: Uint8Array): Truncation | null {
+  let pos = 0;
+  if (b.length >= 10 && b[0] === 0x49 && b[1] === 0x44 && b[2] === 0x33) {
+    // ID3v2 tag: its size is four 7-bit bytes.
+    pos = 10 + (((b[6] ?? 0) << 21) | ((b[7] ?? 0) << 14) | ((b[8] ?? 0) << 7) | (b[9] ?? 0));
+  }
+  while (pos < b.length && mp3FrameLength(b, pos) === 0) pos++;
+  let end = b.length;
+  if (end >= 128 && b[end - 128] === 0x54 && b[end - 127] === 0x41 && b[end - 126] === 0x47) end -= 128; // ID3v1 "TAG"
+  let frames = 0;
+  while (pos < end) {
+    if (frames > 0 && end - pos < 4 && b[pos] === 0xff) {
+      return { truncated: true, message: `the file ends inside an MP3 frame header (after ${frames} whole frames)` };
+    }
+    const length = mp3FrameLength(b, pos);
+    if (length === 0) return null; // not a clean frame chain: leave it to the decoder
+    if (pos + length > end) {
+      return { truncated: true, message: `the last MP3 frame needs ${pos + length - end} more bytes than the file holds (after ${frames} whole frames)` };
+    }
+    pos += length;
+    frames++;
+  }
+  return null;
 }

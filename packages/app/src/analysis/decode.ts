@@ -1,6 +1,6 @@
 import decodeAudio from 'audio-decode';
 import getType from 'audio-type';
-import { flacDeclaredFrames, oggTruncation, wavTruncation } from './container-check.js';
+import { flacDeclaredFrames, mp3Truncation, oggTruncation, wavFormat, wavTruncation } from './container-check.js';
 import { InputError } from './input-error.js';
 
 /** Formats accepted, by what the bytes are (never by the file name). */
@@ -24,6 +24,14 @@ export interface DecodedAudio {
 type StreamDecoder = ((chunk?: Uint8Array) => Promise<{ channelData: Float32Array[]; sampleRate: number }>) & { free(): void };
 type DecoderFactory = () => Promise<StreamDecoder>;
 
+/** Refuses channel counts and sample rates no recording has (a lying header would make the decoder allocate gigabytes). */
+function checkShape(name: string, channels: number, sampleRate: number): void {
+  if (channels < 1 || channels > MAX_CHANNELS) throw new InputError('corrupt_audio', `the ${name} header declares ${channels} channels (accepted: 1–${MAX_CHANNELS})`);
+  if (!(sampleRate >= MIN_RATE && sampleRate <= MAX_RATE)) {
+    throw new InputError('corrupt_audio', `the ${name} header declares a sample rate of ${sampleRate} Hz (accepted: ${MIN_RATE}–${MAX_RATE})`);
+  }
+}
+
 function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
@@ -41,12 +49,12 @@ export async function decodeUpload(bytes: Uint8Array, maxSeconds: number): Promi
   const factory = (decodeAudio as unknown as Record<string, DecoderFactory>)[type];
   if (!factory) throw new InputError('unsupported_format', `no decoder for ${name}`);
 
+  const header = type === 'wav' ? wavFormat(bytes) : null;
+  if (header) checkShape(name, header.channels, header.sampleRate);
   const wavProblem = type === 'wav' ? wavTruncation(bytes) : null;
   if (wavProblem) throw new InputError('corrupt_audio', `truncated WAV: ${wavProblem.message}`);
-  if (type === 'oga') {
-    const oggProblem = oggTruncation(bytes);
-    if (oggProblem) throw new InputError('corrupt_audio', `truncated OGG: ${oggProblem.message}`);
-  }
+  const containerProblem = type === 'oga' ? oggTruncation(bytes) : type === 'mp3' ? mp3Truncation(bytes) : null;
+  if (containerProblem) throw new InputError('corrupt_audio', `truncated ${name}: ${containerProblem.message}`);
 
   const decoder = await factory();
   const blocks: Float32Array[] = [];
@@ -59,10 +67,7 @@ export async function decodeUpload(bytes: Uint8Array, maxSeconds: number): Promi
     if (channels === 0) {
       channels = data.length;
       sampleRate = out.sampleRate;
-      if (channels > MAX_CHANNELS) throw new InputError('corrupt_audio', `the ${name} header declares ${channels} channels (at most ${MAX_CHANNELS} are accepted)`);
-      if (!(sampleRate >= MIN_RATE && sampleRate <= MAX_RATE)) {
-        throw new InputError('corrupt_audio', `the ${name} header declares a sample rate of ${sampleRate} Hz (accepted: ${MIN_RATE}–${MAX_RATE})`);
-      }
+      checkShape(name, channels, sampleRate);
     }
     const length = data[0]?.length ?? 0;
     const mono = new Float32Array(length);
@@ -82,7 +87,10 @@ export async function decodeUpload(bytes: Uint8Array, maxSeconds: number): Promi
     take(await decoder());
   } catch (err) {
     if (err instanceof InputError) throw err;
-    throw new InputError('corrupt_audio', `the ${name} data could not be decoded: ${describe(err)}`);
+    const message = describe(err);
+    // e.g. "Unsupported WAV format: 0x55" (MP3 inside a WAV container): a codec this service does not decode.
+    if (/unsupported/i.test(message)) throw new InputError('unsupported_format', `this ${name} file uses a codec the service does not decode (${message})`);
+    throw new InputError('corrupt_audio', `the ${name} data could not be decoded: ${message}`);
   } finally {
     try {
       decoder.free();

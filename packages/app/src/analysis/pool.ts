@@ -1,0 +1,111 @@
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import type { ProgressEvent, WorkerOutcome } from './types.js';
+
+export interface PoolOptions {
+  workers: number;
+  queueMax: number;
+  maxAudioSeconds: number;
+  retireHeapBytes: number;
+}
+
+/** Why a task did not produce an outcome. */
+export type PoolFailure = 'queue_full' | 'aborted' | 'worker_died' | 'failed';
+
+export class PoolError extends Error {
+  override readonly name = 'PoolError';
+  constructor(
+    readonly reason: PoolFailure,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+const workerFile = fileURLToPath(new URL('./worker.js', import.meta.url));
+
+/**
+ * The analysis worker pool (piscina): `workers` threads, at most `queueMax` uploads waiting.
+ * Progress events from the workers are handed to `onProgress` on the main thread.
+ */
+export class AnalysisPool {
+  private readonly piscina: Piscina;
+  private active = 0;
+  private readonly controllers = new Set<AbortController>();
+
+  constructor(
+    private readonly options: PoolOptions,
+    onProgress: (event: ProgressEvent) => void,
+  ) {
+    this.piscina = new Piscina({
+      filename: workerFile,
+      minThreads: Math.min(1, options.workers),
+      maxThreads: options.workers,
+      maxQueue: Math.max(1, options.queueMax),
+      concurrentTasksPerWorker: 1,
+      idleTimeout: 60_000,
+    });
+    this.piscina.on('message', (message: ProgressEvent) => onProgress(message));
+    // A worker that exits between tasks (retirement) is replaced by piscina; nothing to report.
+    this.piscina.on('error', () => {});
+  }
+
+  /** Analyses running now. */
+  get running(): number {
+    return Math.min(this.active, this.options.workers);
+  }
+
+  /** Uploads waiting for a worker. */
+  get queued(): number {
+    return Math.max(0, this.active - this.options.workers);
+  }
+
+  get workers(): number {
+    return this.options.workers;
+  }
+
+  /** The worker threads alive now. */
+  get threads(): readonly import('node:worker_threads').Worker[] {
+    return this.piscina.threads;
+  }
+
+  /** Whether one more upload may be accepted now. */
+  hasRoom(): boolean {
+    return this.active < this.options.workers + this.options.queueMax;
+  }
+
+  async run(requestId: string, bytes: ArrayBuffer): Promise<WorkerOutcome> {
+    if (!this.hasRoom()) throw new PoolError('queue_full', 'the analysis queue is full');
+    const controller = new AbortController();
+    this.controllers.add(controller);
+    this.active++;
+    try {
+      return (await this.piscina.run(
+        { requestId, bytes, maxAudioSeconds: this.options.maxAudioSeconds, retireHeapBytes: this.options.retireHeapBytes },
+        { transferList: [bytes], signal: controller.signal },
+      )) as WorkerOutcome;
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      if (controller.signal.aborted) throw new PoolError('aborted', 'the analysis was stopped because the service is shutting down', { cause: err });
+      if (/queue is at limit|No task queue available/i.test(message)) throw new PoolError('queue_full', 'the analysis queue is full', { cause: err });
+      if (/worker exited|terminated|ERR_WORKER_OUT_OF_MEMORY|out of memory/i.test(message)) {
+        throw new PoolError('worker_died', `the analysis worker died: ${message}`, { cause: err });
+      }
+      throw new PoolError('failed', message, { cause: err });
+    } finally {
+      this.active--;
+      this.controllers.delete(controller);
+    }
+  }
+
+  /** Stops every running and waiting analysis. */
+  abortAll(): void {
+    for (const controller of this.controllers) controller.abort();
+  }
+
+  async close(): Promise<void> {
+    this.abortAll();
+    await this.piscina.destroy();
+  }
+}

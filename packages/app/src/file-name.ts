@@ -1,0 +1,17 @@
+/**
+ * The client's file name, made safe to log: only the last path segment, no control characters,
+ * bounded. It is never used as a path.
+ */
+export function sanitizeFileName(raw: string | undefined | null): string {
+  if (!raw) return 'unnamed';
+  let name = raw.replace(/\\/g, '/').split('/').pop() ?? '';
+  name = name
+    .normalize('NFC')
+    // eslint-disable-next-line no-control-regex -- removing control characters is the point
+
+    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, '')
+    .replace(/[<>:"|?*]/g, '_')
+    .trim();
+  if (name === '' || name === '.' || name === '..') return 'unnamed';
+  return name.length > 200 ? `${name.slice(0, 200)}…` : name;
+}

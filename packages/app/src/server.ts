@@ -1,0 +1,122 @@
+import crypto from 'node:crypto';
+import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
+import multipart from '@fastify/multipart';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { Logging } from '@guitar-backend/logger';
+import type { AnalysisPool } from './analysis/pool.js';
+import type { ProgressRouter } from './analysis/progress-router.js';
+import type { AppConfig } from './config.js';
+import { ApiError, ERROR_STATUS, type ErrorCode } from './errors.js';
+import type { MemoryWatch } from './memory/watch.js';
+import type { Metrics } from './metrics.js';
+import { analyzeRoute } from './routes/analyze.js';
+import { healthRoutes } from './routes/health.js';
+import { metricsRoute } from './routes/metrics.js';
+import type { ServiceState } from './state.js';
+
+export interface ServerDeps {
+  config: AppConfig;
+  logging: Logging;
+  pool: AnalysisPool;
+  progress: ProgressRouter;
+  memory: MemoryWatch;
+  metrics: Metrics;
+  state: ServiceState;
+}
+
+/** Fastify's own error codes, as the API's. */
+const FASTIFY_ERRORS: Record<string, ErrorCode> = {
+  FST_REQ_FILE_TOO_LARGE: 'file_too_large',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'file_too_large',
+  FST_FILES_LIMIT: 'too_many_files',
+  FST_INVALID_MULTIPART_CONTENT_TYPE: 'not_multipart',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'not_multipart',
+  FST_PARTS_LIMIT: 'bad_request',
+  FST_FIELDS_LIMIT: 'bad_request',
+  FST_PROTO_VIOLATION: 'bad_request',
+};
+
+function toApiError(err: FastifyError, maxUploadBytes: number): ApiError {
+  if (err instanceof ApiError) return err;
+  const code = err.code ? FASTIFY_ERRORS[err.code] : undefined;
+  if (code === 'file_too_large') return new ApiError(code, `the upload is larger than the limit of ${Math.round(maxUploadBytes / 1024 / 1024)} MB`);
+  if (code === 'too_many_files') return new ApiError(code, "send one recording per request, in the field 'file'");
+  if (code === 'not_multipart') return new ApiError(code, "send the recording as multipart/form-data, in a field named 'file'");
+  if (code) return new ApiError(code, err.message);
+  const status = err.statusCode ?? 500;
+  if (status >= 400 && status < 500) return new ApiError('bad_request', err.message);
+  return new ApiError('analysis_failed', 'the request failed unexpectedly; the error is in the service log');
+}
+
+/** Builds the service without listening (tests use `inject`). */
+export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
+  const { config, logging, metrics } = deps;
+  // Typed as a plain FastifyInstance: route modules need not know the logger is pino.
+  const app = Fastify({
+    loggerInstance: logging.logger.child({ module: 'http' }),
+    logController: new LogController({ requestIdLogLabel: 'request_id' }),
+    genReqId: () => crypto.randomUUID(),
+  }) as unknown as FastifyInstance;
+
+  await app.register(multipart, {
+    limits: { fileSize: config.maxUploadBytes, files: 2, fields: 20, parts: 30 },
+    throwFileSizeLimit: true,
+  });
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'guitar-backend',
+        version: deps.state.version,
+        description: 'Guitar practice recordings in, musical analysis out. Errors are `{ error, message }` with the status below.',
+      },
+    },
+    transformObject: (documentObject) => {
+      if (!('openapiObject' in documentObject)) return documentObject.swaggerObject;
+      const { openapiObject } = documentObject;
+      // Multipart bodies are read by @fastify/multipart, not by a body schema: document the form here.
+      const doc = openapiObject as { paths?: Record<string, Record<string, Record<string, unknown>>> };
+      const post = doc.paths?.['/api/analyze']?.post;
+      if (post) {
+        post.requestBody = {
+          required: true,
+          content: {
+            'multipart/form-data': {
+              schema: { type: 'object', required: ['file'], properties: { file: { type: 'string', format: 'binary', description: 'WAV, MP3, FLAC or OGG Vorbis' } } },
+            },
+          },
+        };
+      }
+      return openapiObject;
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.httpDuration.observe(
+      { method: request.method, route: request.routeOptions.url ?? 'unmatched', status_code: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  app.setErrorHandler(async (err: FastifyError, request, reply) => {
+    const api = toApiError(err, config.maxUploadBytes);
+    metrics.rejected.inc({ reason: api.code });
+    const log = request.log.child({ module: 'http' });
+    if (api.status >= 500 && api.code !== 'queue_full' && api.code !== 'shutting_down' && api.code !== 'analysis_out_of_memory') {
+      log.error({ event: 'request.failed', reason: api.code, error: err }, api.message);
+    } else {
+      log.warn({ event: 'request.rejected', reason: api.code, status: api.status }, api.message);
+    }
+    return reply.code(api.status).headers(api.headers).send({ error: api.code, message: api.message });
+  });
+  app.setNotFoundHandler(async (request, reply) => {
+    metrics.rejected.inc({ reason: 'not_found' });
+    return reply.code(ERROR_STATUS.not_found).send({ error: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` });
+  });
+
+  healthRoutes(app, deps);
+  metricsRoute(app, deps);
+  analyzeRoute(app, deps);
+  return app;
+}

@@ -1,0 +1,113 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import { createLogging, resolveLogSettings, type LoggerOptions, type Logging, type LogSettings } from '@guitar-backend/logger';
+import { AnalysisPool } from './analysis/pool.js';
+import { ProgressRouter } from './analysis/progress-router.js';
+import { loadConfig, type AppConfig } from './config.js';
+import { readMemoryLimit } from './memory/cgroup.js';
+import { MemoryWatch } from './memory/watch.js';
+import { Metrics } from './metrics.js';
+import { buildServer } from './server.js';
+import type { ServiceState } from './state.js';
+
+export interface Service {
+  readonly app: FastifyInstance;
+  readonly logging: Logging;
+  readonly pool: AnalysisPool;
+  readonly state: ServiceState;
+  readonly config: AppConfig;
+  /** Stops accepting, lets analyses finish within the grace period, then stops them, flushes the log. */
+  shutdown(reason: string): Promise<void>;
+}
+
+export interface ServiceOptions {
+  config?: AppConfig;
+  logSettings?: LogSettings;
+  logOptions?: Omit<LoggerOptions, 'settings' | 'base'>;
+}
+
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+const mb = (bytes: number | null): number | null => (bytes === null ? null : Math.round(bytes / 1024 / 1024));
+
+/** Builds the whole service (logging, pool, metrics, memory watch, HTTP) without listening. */
+export async function createService(options: ServiceOptions = {}): Promise<Service> {
+  const config = options.config ?? loadConfig();
+  const state: ServiceState = { instanceId: crypto.randomUUID(), version: packageVersion(), startedAt: Date.now(), shuttingDown: false };
+  const logging = await createLogging({ ...options.logOptions, settings: options.logSettings ?? resolveLogSettings(), base: { instance_id: state.instanceId } });
+  const log = logging.logger.child({ module: 'service' });
+  const limit = readMemoryLimit(config.memoryLimitOverrideBytes);
+  const progress = new ProgressRouter();
+  const pool = new AnalysisPool(
+    { workers: config.workers, queueMax: config.queueMax, maxAudioSeconds: config.maxAudioSeconds, retireHeapBytes: config.workerRetireHeapBytes },
+    (event) => progress.dispatch(event),
+  );
+  let metrics: Metrics | null = null;
+  const memory = new MemoryWatch(limit.bytes, config.memoryThresholds, (event) => {
+    metrics?.memoryPressure.inc({ threshold: String(event.threshold) });
+    logging.logger.child({ module: 'memory', request_id: event.requestId }).warn(
+      {
+        event: 'memory.pressure',
+        stage: event.stage,
+        file_name: event.fileName,
+        rss_mb: mb(event.rssBytes),
+        limit_mb: mb(event.limitBytes),
+        percent: Number(event.percent.toFixed(1)),
+        threshold: event.threshold,
+        wasm_heap_mb: mb(event.wasmHeapBytes),
+      },
+      `memory at ${event.percent.toFixed(0)} % of the limit during ${event.stage}`,
+    );
+  });
+  metrics = new Metrics({
+    running: () => pool.running,
+    queued: () => pool.queued,
+    logStats: () => logging.stats(),
+    memoryLimitBytes: () => limit.bytes,
+    memoryUsageRatio: () => memory.usageRatio(),
+  });
+  const app = await buildServer({ config, logging, pool, progress, memory, metrics, state });
+  log.info(
+    {
+      event: 'service.start',
+      version: state.version,
+      node: process.version,
+      memory_limit_mb: mb(limit.bytes),
+      memory_limit_source: limit.source,
+      workers: config.workers,
+      queue_max: config.queueMax,
+      log_file: logging.currentFile(),
+    },
+    'service starting',
+  );
+
+  let stopping: Promise<void> | null = null;
+  const shutdown = (reason: string): Promise<void> => {
+    stopping ??= (async () => {
+      state.shuttingDown = true;
+      log.info({ event: 'service.stopping', reason, analyses_in_flight: pool.running, queue_length: pool.queued, grace_ms: config.shutdownGraceMs }, 'stopping');
+      const grace = setTimeout(() => {
+        log.warn({ event: 'service.grace_expired', analyses_in_flight: pool.running }, 'grace period over: stopping the analyses still running');
+        pool.abortAll();
+      }, config.shutdownGraceMs);
+      try {
+        await app.close();
+      } finally {
+        clearTimeout(grace);
+        await pool.close();
+      }
+      log.info({ event: 'service.stop', reason, uptime_seconds: Math.round((Date.now() - state.startedAt) / 1000) }, 'stopped cleanly');
+      await logging.close();
+    })();
+    return stopping;
+  };
+  return { app, logging, pool, state, config, shutdown };
+}
