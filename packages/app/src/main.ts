@@ -37,8 +37,8 @@ async function main(): Promise<void> {
       );
     });
   }
-  await app.listen({ port: config.port, host: config.host });
-  process.stdout.write(`guitar-backend listening on http://${config.host}:${config.port} (docs: /docs)\n`);
+  const address = await app.listen({ port: config.port, host: config.host });
+  process.stdout.write(`guitar-backend listening on ${address} (API docs: ${address}/docs)\n`);
 }
 
 void main();

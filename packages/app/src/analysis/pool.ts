@@ -45,6 +45,10 @@ export class AnalysisPool {
       maxQueue: Math.max(1, options.queueMax),
       concurrentTasksPerWorker: 1,
       idleTimeout: 60_000,
+      // Idle workers must keep their event loop running: a retiring worker exits from a timer after
+      // answering. (piscina's default parks idle workers in Atomics.wait; for multi-second jobs the
+      // faster hand-off it buys is irrelevant.)
+      atomics: 'disabled',
     });
     this.piscina.on('message', (message: ProgressEvent) => onProgress(message));
     // A worker that exits between tasks (retirement) is replaced by piscina; nothing to report.
