@@ -18,7 +18,7 @@ export interface AppConfig {
   memoryThresholds: number[];
   /** MEMORY_LIMIT_MB: the limit to assume when no cgroup limit is visible (local runs, tests). */
   memoryLimitOverrideBytes: number | null;
-  /** A worker whose WebAssembly heap grew beyond this is retired after its job (WORKER_RETIRE_HEAP_MB, default 256). */
+  /** A worker whose WebAssembly heap grew beyond this is retired after its job (WORKER_RETIRE_HEAP_MB, default 96). */
   workerRetireHeapBytes: number;
   /** Seconds a 503 asks the client to wait (Retry-After). */
   retryAfterSeconds: number;
@@ -60,7 +60,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_SECONDS', 25, 0, 3600) * 1000,
     memoryThresholds: thresholds(env),
     memoryLimitOverrideBytes: limitMb > 0 ? limitMb * 1024 * 1024 : null,
-    workerRetireHeapBytes: integer(env, 'WORKER_RETIRE_HEAP_MB', 256, 1, 64 * 1024) * 1024 * 1024,
+    workerRetireHeapBytes: integer(env, 'WORKER_RETIRE_HEAP_MB', 96, 1, 64 * 1024) * 1024 * 1024,
     retryAfterSeconds: integer(env, 'RETRY_AFTER_SECONDS', 10, 1, 3600),
   };
 }
