@@ -3,6 +3,7 @@ import { buildPipeline, composeOptions, kubernetesOptions, type DeploymentOption
 import type { PipelineModel } from './model.js';
 import { renderClassicConfig, renderClassicParsers } from './render/classic.js';
 import { renderConfigMap } from './render/configmap.js';
+import { generatedHeader } from './render/header.js';
 import { renderYamlConfig } from './render/yaml.js';
 import { assertValidPipeline } from './validate.js';
 
@@ -50,6 +51,7 @@ export function renderVariant(variant: Variant, options: GenerateOptions = {}): 
 export function renderKubernetesConfigMap(options: GenerateOptions = {}): string {
   const k8s = renderVariant('k8s', options);
   return renderConfigMap({
+    header: generatedHeader('ConfigMap with the Fluent Bit sidecar config.'),
     name: CONFIGMAP_NAME,
     namespace: NAMESPACE,
     labels: {

@@ -1,7 +1,8 @@
 import { Document } from 'yaml';
-import { generatedHeader } from './header.js';
 
 export interface ConfigMapOptions {
+  /** Comment lines above the document (where it comes from, how to regenerate it). */
+  header: string[];
   name: string;
   namespace: string;
   labels: Record<string, string>;
@@ -17,8 +18,6 @@ export function renderConfigMap(options: ConfigMapOptions): string {
     metadata: { name: options.name, namespace: options.namespace, labels: options.labels },
     data: options.files,
   });
-  doc.commentBefore = generatedHeader('ConfigMap with the Fluent Bit sidecar config.')
-    .map((l) => ` ${l}`)
-    .join('\n');
+  doc.commentBefore = options.header.map((l) => ` ${l}`).join('\n');
   return doc.toString({ lineWidth: 0, blockQuote: 'literal' });
 }
