@@ -9,7 +9,7 @@ import { assertValidPipeline } from './validate.js';
 
 /** Where the generated files live, relative to the repository root. */
 export const COMPOSE_CONFIG_DIR = 'deploy/fluent-bit';
-export const CONFIGMAP_FILE = 'k8s/20-fluent-bit-configmap.yaml';
+export const CONFIGMAP_FILE = 'k8s/05-fluent-bit-configmap.yaml';
 export const CONFIGMAP_NAME = 'guitar-backend-fluent-bit';
 export const NAMESPACE = 'guitar-backend';
 

@@ -44,7 +44,7 @@ test('check fails with a diff when a generated file was edited by hand, and when
   fs.rmSync(path.join(dir, CONFIGMAP_FILE));
   const missing = run(['check', '--dir', dir]);
   assert.equal(missing.code, 1);
-  assert.match(missing.err, /k8s\/20-fluent-bit-configmap.yaml: missing/);
+  assert.match(missing.err, /k8s\/05-fluent-bit-configmap.yaml: missing/);
 });
 
 test('print writes each rendering to stdout', () => {

@@ -1,0 +1,162 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { CONTAINER_LOG_DIR } from '@guitar-backend/logger';
+import { DEFAULT_VERSION, kubernetesOptions, renderKubernetesConfigMap, CONFIGMAP_FILE, CONFIGMAP_NAME } from '@guitar-backend/fluent-config';
+import { renderConfigMaps } from '../src/index.js';
+import { find, loadK8s, readRepo, repoRoot } from './helpers.js';
+import { withApp } from './app-process.js';
+
+const docs = loadK8s();
+const deployments = docs.filter((d) => d.object.kind === 'Deployment').map((d) => d.object as any);
+const podSpecs = deployments.map((d) => ({ name: d.metadata.name as string, spec: d.spec.template.spec, labels: d.spec.template.metadata.labels as Record<string, string> }));
+const containersOf = (spec: any): any[] => [...(spec.initContainers ?? []), ...spec.containers];
+const app = find(docs, 'Deployment', 'guitar-backend') as any;
+const appPod = app.spec.template.spec;
+const appContainer = appPod.containers.find((c: any) => c.name === 'app');
+const sidecar = appPod.initContainers.find((c: any) => c.name === 'fluent-bit');
+const env = (c: any, name: string): string | undefined => c.env?.find((e: any) => e.name === name)?.value;
+
+test('Pod Security "restricted" holds for every container, the sidecar included, plus a read-only root filesystem', () => {
+  const problems: string[] = [];
+  for (const { name, spec } of podSpecs) {
+    if (spec.hostNetwork || spec.hostPID || spec.hostIPC) problems.push(`${name}: host namespaces`);
+    for (const v of spec.volumes ?? []) if (v.hostPath) problems.push(`${name}: hostPath volume ${v.name}`);
+    for (const c of containersOf(spec)) {
+      const sc = c.securityContext ?? {};
+      const where = `${name}/${c.name}`;
+      if (sc.allowPrivilegeEscalation !== false) problems.push(`${where}: allowPrivilegeEscalation must be false`);
+      if (!sc.capabilities?.drop?.includes('ALL')) problems.push(`${where}: capabilities must drop ALL`);
+      if ((sc.capabilities?.add ?? []).some((cap: string) => cap !== 'NET_BIND_SERVICE')) problems.push(`${where}: adds capabilities`);
+      if (sc.privileged) problems.push(`${where}: privileged`);
+      if ((sc.runAsNonRoot ?? spec.securityContext?.runAsNonRoot) !== true) problems.push(`${where}: runAsNonRoot`);
+      const uid = sc.runAsUser ?? spec.securityContext?.runAsUser;
+      if (!Number.isInteger(uid) || uid === 0) problems.push(`${where}: needs a numeric non-root runAsUser`);
+      if ((sc.seccompProfile?.type ?? spec.securityContext?.seccompProfile?.type) !== 'RuntimeDefault') problems.push(`${where}: seccomp RuntimeDefault`);
+      if (sc.readOnlyRootFilesystem !== true) problems.push(`${where}: readOnlyRootFilesystem`);
+    }
+  }
+  assert.deepEqual(problems, []);
+  const ns = find(docs, 'Namespace', 'guitar-backend');
+  assert.equal(ns.metadata.labels?.['pod-security.kubernetes.io/enforce'], 'restricted');
+});
+
+test('restartPolicy: Always appears only on init containers: Fluent Bit is a native sidecar', () => {
+  for (const { name, spec } of podSpecs) {
+    for (const c of spec.containers) assert.equal(c.restartPolicy, undefined, `${name}/${c.name}`);
+  }
+  assert.equal(sidecar.restartPolicy, 'Always');
+  assert.match(sidecar.image, new RegExp(`^fluent/fluent-bit:${DEFAULT_VERSION.replace('.', '\\.')}\\.\\d+$`));
+});
+
+test('every volume, ConfigMap, claim, service account, port name and selector referenced exists', () => {
+  const problems: string[] = [];
+  const has = (kind: string, name: string): boolean => docs.some((d) => d.object.kind === kind && d.object.metadata.name === name);
+  for (const { name, spec } of podSpecs) {
+    const volumes = new Set((spec.volumes ?? []).map((v: any) => v.name));
+    for (const v of spec.volumes ?? []) {
+      if (v.configMap && !has('ConfigMap', v.configMap.name)) problems.push(`${name}: ConfigMap ${v.configMap.name}`);
+      if (v.persistentVolumeClaim && !has('PersistentVolumeClaim', v.persistentVolumeClaim.claimName)) problems.push(`${name}: claim ${v.persistentVolumeClaim.claimName}`);
+    }
+    if (spec.serviceAccountName && !has('ServiceAccount', spec.serviceAccountName)) problems.push(`${name}: ServiceAccount ${spec.serviceAccountName}`);
+    for (const c of containersOf(spec)) {
+      for (const m of c.volumeMounts ?? []) if (!volumes.has(m.name)) problems.push(`${name}/${c.name}: volume ${m.name}`);
+      const ports = new Set((c.ports ?? []).map((p: any) => p.name));
+      for (const probe of [c.startupProbe, c.livenessProbe, c.readinessProbe].filter(Boolean)) {
+        const port = probe.httpGet?.port;
+        if (typeof port === 'string' && !ports.has(port)) problems.push(`${name}/${c.name}: probe port ${port}`);
+      }
+    }
+  }
+  const podMatching = (selector: Record<string, string>) => podSpecs.filter((p) => Object.entries(selector).every(([k, v]) => p.labels[k] === v));
+  for (const d of docs.filter((x) => x.object.kind === 'Service')) {
+    const svc = d.object as any;
+    const pods = podMatching(svc.spec.selector);
+    if (pods.length === 0) problems.push(`Service ${svc.metadata.name}: selects no pod`);
+    for (const p of svc.spec.ports) {
+      const names = new Set(pods.flatMap((pod) => containersOf(pod.spec).flatMap((c: any) => (c.ports ?? []).map((cp: any) => cp.name))));
+      if (typeof p.targetPort === 'string' && !names.has(p.targetPort)) problems.push(`Service ${svc.metadata.name}: targetPort ${p.targetPort}`);
+    }
+  }
+  for (const d of docs.filter((x) => x.object.kind === 'PodDisruptionBudget')) {
+    if (podMatching((d.object as any).spec.selector.matchLabels).length === 0) problems.push(`PDB ${d.object.metadata.name}: selects no pod`);
+  }
+  for (const d of docs.filter((x) => x.object.kind === 'HorizontalPodAutoscaler')) {
+    const target = (d.object as any).spec.scaleTargetRef;
+    if (!has(target.kind, target.name)) problems.push(`HPA ${d.object.metadata.name}: target ${target.kind}/${target.name}`);
+  }
+  for (const dep of deployments) {
+    const match = dep.spec.selector.matchLabels;
+    if (!Object.entries(match).every(([k, v]) => dep.spec.template.metadata.labels[k] === v)) problems.push(`Deployment ${dep.metadata.name}: selector does not match its template`);
+  }
+  const binding = find(docs, 'ClusterRoleBinding', 'guitar-backend-prometheus') as any;
+  if (!has('ClusterRole', binding.roleRef.name)) problems.push('ClusterRoleBinding: role');
+  for (const s of binding.subjects) if (!has('ServiceAccount', s.name)) problems.push(`ClusterRoleBinding: subject ${s.name}`);
+  assert.deepEqual(problems, []);
+});
+
+test('probe paths and ports are the app\'s real routes and port; the sidecar\'s are Fluent Bit\'s', async () => {
+  const port = appContainer.ports.find((p: any) => p.name === 'http').containerPort;
+  assert.equal(port, 8000);
+  assert.equal(env(appContainer, 'PORT'), String(port));
+  const paths = [appContainer.startupProbe, appContainer.livenessProbe, appContainer.readinessProbe].map((p: any) => p.httpGet.path);
+  await withApp(async (url) => {
+    for (const p of new Set(paths)) assert.equal((await fetch(`${url}${p}`)).status, 200, `GET ${p}`);
+    assert.equal((await fetch(`${url}/metrics`)).status, 200);
+  });
+  const options = kubernetesOptions();
+  const sidecarPorts = Object.fromEntries(sidecar.ports.map((p: any) => [p.name, p.containerPort]));
+  assert.deepEqual(sidecarPorts, { 'fb-http': options.httpPort, 'fb-metrics': options.outputs.prometheusExporterPort });
+  for (const probe of [sidecar.startupProbe, sidecar.livenessProbe, sidecar.readinessProbe]) {
+    assert.deepEqual(probe.httpGet, { path: '/api/v1/health', port: 'fb-http' });
+  }
+});
+
+test('both containers mount the shared emptyDir at the logger\'s directory; the app logs there; NODE_NAME comes from the downward API', () => {
+  const logsVolume = appPod.volumes.find((v: any) => v.emptyDir && v.name === 'logs');
+  assert.ok(logsVolume);
+  for (const c of [appContainer, sidecar]) {
+    assert.equal(c.volumeMounts.find((m: any) => m.name === 'logs')?.mountPath, CONTAINER_LOG_DIR, c.name);
+  }
+  assert.equal(env(appContainer, 'LOG_DIR'), CONTAINER_LOG_DIR);
+  assert.equal(sidecar.volumeMounts.find((m: any) => m.name === 'fluent-bit-config')?.mountPath, kubernetesOptions().configDir);
+  assert.deepEqual(sidecar.env.find((e: any) => e.name === 'NODE_NAME')?.valueFrom, { fieldRef: { fieldPath: 'spec.nodeName' } });
+  // The app (10001) writes, the sidecar reads through the pod's fsGroup.
+  assert.equal(appPod.securityContext.fsGroup, appContainer.securityContext.runAsUser);
+  assert.equal(sidecar.securityContext.runAsGroup, appPod.securityContext.fsGroup);
+});
+
+test('the ConfigMaps in k8s/ are exactly what the generators write now', () => {
+  assert.equal(readRepo(CONFIGMAP_FILE), renderKubernetesConfigMap());
+  assert.equal(find(docs, 'ConfigMap', CONFIGMAP_NAME).metadata.namespace, 'guitar-backend');
+  for (const file of renderConfigMaps(repoRoot)) assert.equal(readRepo(file.path), file.content, file.path);
+});
+
+test('third-party images are pinned (no latest); the app image is guitar-backend:<app version>, never pulled', () => {
+  const version = (JSON.parse(fs.readFileSync(path.join(repoRoot, 'packages/app/package.json'), 'utf8')) as { version: string }).version;
+  for (const { name, spec } of podSpecs) {
+    for (const c of containersOf(spec)) {
+      const [, tag] = String(c.image).split(':');
+      assert.ok(tag && tag !== 'latest' && /\d/.test(tag), `${name}/${c.name}: ${c.image} is not pinned`);
+    }
+  }
+  assert.equal(appContainer.image, `guitar-backend:${version}`);
+  assert.equal(appContainer.imagePullPolicy, 'IfNotPresent');
+});
+
+test('the grace period covers the app\'s drain, the preStop sleep and Fluent Bit\'s Grace', () => {
+  const drain = Number(env(appContainer, 'SHUTDOWN_GRACE_SECONDS'));
+  const preStop = appContainer.lifecycle.preStop.sleep.seconds;
+  assert.equal(sidecar.lifecycle.preStop.sleep.seconds > 0, true);
+  assert.ok(appPod.terminationGracePeriodSeconds > drain + preStop + kubernetesOptions().graceSeconds, `${appPod.terminationGracePeriodSeconds} s`);
+});
+
+test('Prometheus scrapes the port names the pod really has', () => {
+  const config = readRepo('deploy/prometheus/prometheus-k8s.yml');
+  const keep = /regex: (http\|fb-metrics)/.exec(config)?.[1]?.split('|') ?? [];
+  const names = containersOf(appPod).flatMap((c: any) => (c.ports ?? []).map((p: any) => p.name));
+  assert.deepEqual(keep.filter((n) => !names.includes(n)), []);
+  assert.ok(keep.length === 2);
+});
+
