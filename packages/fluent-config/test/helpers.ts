@@ -25,6 +25,9 @@ interface Schema {
 }
 
 export function loadSchema(): Schema {
+  if (!fs.existsSync(schemaPath)) {
+    throw new Error(`the Fluent Bit schema is not at ${schemaPath}: shared/ must sit beside the checkout, as in CI`);
+  }
   return JSON.parse(fs.readFileSync(schemaPath, 'utf8')) as Schema;
 }
 
