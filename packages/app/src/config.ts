@@ -1,4 +1,5 @@
 import os from 'node:os';
+import { GUARD_MODES, type GuardMode } from './memory/guard.js';
 
 /** Everything the service reads from its environment, validated at start. */
 export interface AppConfig {
@@ -22,6 +23,12 @@ export interface AppConfig {
   workerRetireHeapBytes: number;
   /** Seconds a 503 asks the client to wait (Retry-After). */
   retryAfterSeconds: number;
+  /** MEMORY_GUARD: off | warn (default) | reject. */
+  memoryGuard: GuardMode;
+  /** MEMORY_GUARD_MB_PER_MINUTE: peak memory per audio minute the guard assumes (default 45, measured 41). */
+  memoryGuardMbPerMinute: number;
+  /** PREVIOUS_CRASH_VISIBLE_MINUTES: how long /api/health shows a detected crash of the previous run (default 15). */
+  previousCrashVisibleMs: number;
 }
 
 export class ConfigError extends Error {
@@ -48,6 +55,15 @@ function thresholds(env: NodeJS.ProcessEnv): number[] {
   return [...new Set(values)].sort((a, b) => a - b);
 }
 
+function guardMode(env: NodeJS.ProcessEnv): GuardMode {
+  const raw = env.MEMORY_GUARD?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return 'warn';
+  if (!(GUARD_MODES as readonly string[]).includes(raw)) {
+    throw new ConfigError(`MEMORY_GUARD must be one of ${GUARD_MODES.join(', ')}, got ${JSON.stringify(env.MEMORY_GUARD)}`);
+  }
+  return raw as GuardMode;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const limitMb = integer(env, 'MEMORY_LIMIT_MB', 0, 0, 1024 * 1024);
   return {
@@ -62,5 +78,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     memoryLimitOverrideBytes: limitMb > 0 ? limitMb * 1024 * 1024 : null,
     workerRetireHeapBytes: integer(env, 'WORKER_RETIRE_HEAP_MB', 96, 1, 64 * 1024) * 1024 * 1024,
     retryAfterSeconds: integer(env, 'RETRY_AFTER_SECONDS', 10, 1, 3600),
+    memoryGuard: guardMode(env),
+    memoryGuardMbPerMinute: integer(env, 'MEMORY_GUARD_MB_PER_MINUTE', 45, 1, 100_000),
+    previousCrashVisibleMs: integer(env, 'PREVIOUS_CRASH_VISIBLE_MINUTES', 15, 0, 24 * 60) * 60_000,
   };
 }

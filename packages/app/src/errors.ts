@@ -15,6 +15,7 @@ export const ERROR_STATUS = {
   queue_full: 503,
   shutting_down: 503,
   analysis_out_of_memory: 507,
+  insufficient_memory: 507,
   analysis_failed: 500,
   not_found: 404,
   bad_request: 400,

@@ -20,6 +20,8 @@ export class Metrics {
   readonly memoryPressure: Counter<'threshold'>;
   readonly workerRetirements: Counter;
   readonly workerFailures: Counter<'reason'>;
+  readonly memoryGuard: Counter<'mode'>;
+  readonly previousCrash: Counter<'cause'>;
 
   constructor(sources: MetricSources) {
     const r = this.registry;
@@ -49,6 +51,8 @@ export class Metrics {
     this.memoryPressure = new Counter({ name: 'guitar_backend_memory_pressure_events_total', help: 'memory.pressure records, by threshold crossed', labelNames: ['threshold'], registers: [r] });
     this.workerRetirements = new Counter({ name: 'guitar_backend_worker_retirements_total', help: 'Workers retired after a job to give their WebAssembly memory back', registers: [r] });
     this.workerFailures = new Counter({ name: 'guitar_backend_worker_failures_total', help: 'Analyses lost to a dying worker or an essentia abort', labelNames: ['reason'], registers: [r] });
+    this.memoryGuard = new Counter({ name: 'guitar_backend_memory_guard_events_total', help: 'Analyses whose estimated peak passed 95 % of the memory limit, by guard mode', labelNames: ['mode'], registers: [r] });
+    this.previousCrash = new Counter({ name: 'guitar_backend_previous_crash_total', help: 'The run before this one stopped without service.stop, by suspected cause', labelNames: ['cause'], registers: [r] });
     new Gauge({ name: 'guitar_backend_analyses_in_flight', help: 'Analyses running now', registers: [r], collect() { this.set(sources.running()); } });
     new Gauge({ name: 'guitar_backend_analyses_queued', help: 'Uploads waiting for a worker', registers: [r], collect() { this.set(sources.queued()); } });
     new Gauge({

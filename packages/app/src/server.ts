@@ -103,7 +103,9 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     const api = toApiError(err, config.maxUploadBytes);
     metrics.rejected.inc({ reason: api.code });
     const log = request.log.child({ module: 'http' });
-    if (api.status >= 500 && api.code !== 'queue_full' && api.code !== 'shutting_down' && api.code !== 'analysis_out_of_memory') {
+    // Refusals by design (full queue, shutdown, memory) are warnings; anything else at 5xx is a bug.
+    const refusal = ['queue_full', 'shutting_down', 'analysis_out_of_memory', 'insufficient_memory'].includes(api.code);
+    if (api.status >= 500 && !refusal) {
       log.error({ event: 'request.failed', reason: api.code, error: err }, api.message);
     } else {
       log.warn({ event: 'request.rejected', reason: api.code, status: api.status }, api.message);

@@ -5,7 +5,9 @@ import { createLogging, resolveLogSettings, type LoggerOptions, type Logging, ty
 import { AnalysisPool } from './analysis/pool.js';
 import { ProgressRouter } from './analysis/progress-router.js';
 import { loadConfig, type AppConfig } from './config.js';
-import { readMemoryLimit } from './memory/cgroup.js';
+import { buildCrashReport } from './forensics/crash-report.js';
+import { readPreviousRun } from './forensics/previous-run.js';
+import { readMemoryLimit, readOomKillCount } from './memory/cgroup.js';
 import { MemoryWatch } from './memory/watch.js';
 import { Metrics } from './metrics.js';
 import { buildServer } from './server.js';
@@ -41,13 +43,20 @@ const mb = (bytes: number | null): number | null => (bytes === null ? null : Mat
 /** Builds the whole service (logging, pool, metrics, memory watch, HTTP) without listening. */
 export async function createService(options: ServiceOptions = {}): Promise<Service> {
   const config = options.config ?? loadConfig();
-  const state: ServiceState = { instanceId: crypto.randomUUID(), version: packageVersion(), startedAt: Date.now(), shuttingDown: false };
-  const logging = await createLogging({ ...options.logOptions, settings: options.logSettings ?? resolveLogSettings(), base: { instance_id: state.instanceId } });
+  const state: ServiceState = { instanceId: crypto.randomUUID(), version: packageVersion(), startedAt: Date.now(), shuttingDown: false, previousCrash: null };
+  const logSettings = options.logSettings ?? resolveLogSettings();
+  const logging = await createLogging({ ...options.logOptions, settings: logSettings, base: { instance_id: state.instanceId } });
   const log = logging.logger.child({ module: 'service' });
   const limit = readMemoryLimit(config.memoryLimitOverrideBytes);
   const progress = new ProgressRouter();
   const pool = new AnalysisPool(
-    { workers: config.workers, queueMax: config.queueMax, maxAudioSeconds: config.maxAudioSeconds, retireHeapBytes: config.workerRetireHeapBytes },
+    {
+      workers: config.workers,
+      queueMax: config.queueMax,
+      maxAudioSeconds: config.maxAudioSeconds,
+      retireHeapBytes: config.workerRetireHeapBytes,
+      guard: { mode: config.memoryGuard, mbPerAudioMinute: config.memoryGuardMbPerMinute, limitBytes: limit.bytes },
+    },
     (event) => progress.dispatch(event),
   );
   let metrics: Metrics | null = null;
@@ -75,6 +84,7 @@ export async function createService(options: ServiceOptions = {}): Promise<Servi
     memoryUsageRatio: () => memory.usageRatio(),
   });
   const app = await buildServer({ config, logging, pool, progress, memory, metrics, state });
+  const oomKills = readOomKillCount();
   log.info(
     {
       event: 'service.start',
@@ -82,12 +92,25 @@ export async function createService(options: ServiceOptions = {}): Promise<Servi
       node: process.version,
       memory_limit_mb: mb(limit.bytes),
       memory_limit_source: limit.source,
+      oom_kill_count: oomKills,
       workers: config.workers,
       queue_max: config.queueMax,
+      memory_guard: config.memoryGuard,
       log_file: logging.currentFile(),
     },
     'service starting',
   );
+  // Before serving: did the run before this one stop cleanly? Its records are on the shared volume.
+  const crash = buildCrashReport(readPreviousRun(logSettings, { currentInstanceId: state.instanceId }), oomKills);
+  if (crash) {
+    state.previousCrash = crash;
+    metrics.previousCrash.inc({ cause: crash.suspected_cause });
+    const interrupted = crash.analyses_in_flight.map((a) => `${a.file_name ?? a.request_id} (${a.last_stage})`).join(', ');
+    logging.logger.child({ module: 'forensics' }).error(
+      { event: 'crash.detected', ...crash },
+      `the previous run ${crash.previous_instance_id} stopped without service.stop (suspected: ${crash.suspected_cause})${interrupted ? `; it was analysing ${interrupted}` : ''}`,
+    );
+  }
 
   let stopping: Promise<void> | null = null;
   const shutdown = (reason: string): Promise<void> => {

@@ -1,8 +1,10 @@
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
+import type { GuardSettings } from '../memory/guard.js';
 import type { ProgressEvent, WorkerOutcome } from './types.js';
 
 export interface PoolOptions {
+  guard: GuardSettings;
   workers: number;
   queueMax: number;
   maxAudioSeconds: number;
@@ -86,7 +88,7 @@ export class AnalysisPool {
     this.active++;
     try {
       return (await this.piscina.run(
-        { requestId, bytes, maxAudioSeconds: this.options.maxAudioSeconds, retireHeapBytes: this.options.retireHeapBytes },
+        { requestId, bytes, guard: this.options.guard, maxAudioSeconds: this.options.maxAudioSeconds, retireHeapBytes: this.options.retireHeapBytes },
         { transferList: [bytes], signal: controller.signal },
       )) as WorkerOutcome;
     } catch (err) {

@@ -1,7 +1,10 @@
+import type { GuardSettings, GuardVerdict } from '../memory/guard.js';
+
 /** What crosses the worker boundary: the job, its progress events, and the result. */
 
 export interface AnalysisJob {
   requestId: string;
+  guard: GuardSettings;
   /** The uploaded bytes (transferred, not copied). */
   bytes: ArrayBuffer;
   maxAudioSeconds: number;
@@ -24,7 +27,8 @@ export type ProgressEvent =
       decodeMs: number;
       rssBytes: number;
     }
-  | { type: 'algorithm'; requestId: string; stage: Stage; ms: number; rssBytes: number; wasmHeapBytes: number };
+  | { type: 'algorithm'; requestId: string; stage: Stage; ms: number; rssBytes: number; wasmHeapBytes: number }
+  | { type: 'guard'; requestId: string; mode: 'warn' | 'reject'; verdict: GuardVerdict };
 
 export interface Note {
   onset: number;
@@ -67,4 +71,10 @@ export interface AnalysisResult {
 /** The worker's answer: a result, or a client error found in the input. */
 export type WorkerOutcome =
   | { ok: true; result: AnalysisResult; retired: boolean }
-  | { ok: false; code: 'unsupported_format' | 'corrupt_audio' | 'audio_too_long' | 'analysis_out_of_memory'; message: string; retired: boolean; stage: Stage };
+  | {
+      ok: false;
+      code: 'unsupported_format' | 'corrupt_audio' | 'audio_too_long' | 'analysis_out_of_memory' | 'insufficient_memory';
+      message: string;
+      retired: boolean;
+      stage: Stage;
+    };

@@ -9,6 +9,7 @@ import { analyzeAudio, isOutOfMemory } from './analyze.js';
 import { decodeUpload } from './decode.js';
 import { loadEssentia } from './essentia.js';
 import { InputError } from './input-error.js';
+import { describeVerdict, judgeMemory } from '../memory/guard.js';
 import type { AnalysisJob, ProgressEvent, Stage, WorkerOutcome } from './types.js';
 
 const loaded = loadEssentia();
@@ -43,6 +44,20 @@ export default async function analyze(job: AnalysisJob): Promise<WorkerOutcome> 
       decodeMs,
       rssBytes: process.memoryUsage.rss(),
     });
+    // The guard: the length is known now, the heavy algorithms have not started.
+    const verdict = judgeMemory(audio.durationSeconds, process.memoryUsage.rss(), job.guard);
+    if (verdict?.atRisk && job.guard.mode !== 'off') {
+      post({ type: 'guard', requestId: job.requestId, mode: job.guard.mode, verdict });
+      if (job.guard.mode === 'reject') {
+        return {
+          ok: false,
+          code: 'insufficient_memory',
+          message: `refused before analysis to keep the service up: ${describeVerdict(verdict)}; try a shorter recording`,
+          retired: false,
+          stage: 'decode',
+        };
+      }
+    }
     const result = await analyzeAudio(audio, job.requestId, progress, loaded);
     result.processing.decode_ms = decodeMs;
     const retired = loaded.heapBytes() > job.retireHeapBytes;

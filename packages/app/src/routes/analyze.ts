@@ -4,6 +4,7 @@ import { PoolError } from '../analysis/pool.js';
 import type { ProgressEvent } from '../analysis/types.js';
 import { ApiError } from '../errors.js';
 import { sanitizeFileName } from '../file-name.js';
+import { describeVerdict } from '../memory/guard.js';
 import type { ServerDeps } from '../server.js';
 import { analysisResponseSchema, errorResponses } from './schemas.js';
 
@@ -99,6 +100,22 @@ export function analyzeRoute(app: FastifyInstance, deps: ServerDeps): void {
               rss_mb: mb(event.rssBytes),
             },
             'decoded',
+          );
+        } else if (event.type === 'guard') {
+          metrics.memoryGuard.inc({ mode: event.mode });
+          const v = event.verdict;
+          log.warn(
+            {
+              event: 'memory.guard',
+              mode: event.mode,
+              stage: 'decode',
+              file_name: upload.fileName,
+              audio_seconds: Number(v.audioSeconds.toFixed(3)),
+              rss_mb: mb(v.rssBytes),
+              estimated_peak_mb: mb(v.estimatedPeakBytes),
+              limit_mb: mb(v.limitBytes),
+            },
+            event.mode === 'reject' ? `refusing: ${describeVerdict(v)}` : `analysing anyway (MEMORY_GUARD=warn): ${describeVerdict(v)}`,
           );
         } else {
           tracked.setStage(event.stage, event.wasmHeapBytes);

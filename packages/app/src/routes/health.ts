@@ -26,6 +26,8 @@ export function healthRoutes(app: FastifyInstance, deps: ServerDeps): void {
       workers: pool.workers,
       memory: { rss_mb: mb(memory.rss()), limit_mb: limit === null ? null : mb(limit), usage_ratio: ratio === null ? null : Number(ratio.toFixed(3)) },
       logging: { write_failures: stats.writeFailures, lines_dropped: stats.linesDropped, pending_bytes: stats.pendingBytes },
+      // The previous run's crash, for the first minutes after this start.
+      previous_crash: state.previousCrash && Date.now() - state.startedAt < config.previousCrashVisibleMs ? state.previousCrash : null,
     };
   };
   app.get('/api/health', { schema: { summary: 'Liveness and state', tags: ['operations'], response: { 200: healthResponseSchema } } }, async () => body());

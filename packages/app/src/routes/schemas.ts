@@ -116,5 +116,10 @@ export const healthResponseSchema = {
     workers: { type: 'integer' },
     memory: { type: 'object', properties: { rss_mb: num, limit_mb: nullableNumber, usage_ratio: nullableNumber } },
     logging: { type: 'object', properties: { write_failures: { type: 'integer' }, lines_dropped: { type: 'integer' }, pending_bytes: { type: 'integer' } } },
+    previous_crash: {
+      type: ['object', 'null'],
+      description: 'shown for PREVIOUS_CRASH_VISIBLE_MINUTES after a start that found the previous run crashed (the crash.detected record)',
+      additionalProperties: true,
+    },
   },
 } as const;

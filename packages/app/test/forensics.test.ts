@@ -1,0 +1,154 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { defaultLogSettings, listLogFiles } from '@guitar-backend/logger';
+import { readPreviousRun } from '../src/forensics/previous-run.js';
+import { buildCrashReport } from '../src/forensics/crash-report.js';
+import { songWav } from '../src/index.js';
+import { tempDir } from './helpers.js';
+
+const settings = (dir: string) => ({ dir, file: defaultLogSettings.file });
+const line = (o: Record<string, unknown>): string => `${JSON.stringify({ time: '2026-11-21T18:00:00.000Z', level: 'info', service: 'guitar-backend', message: '', ...o })}\n`;
+
+test('the reader follows the previous run across rotated files, newest first, past a truncated last line and foreign lines', () => {
+  const dir = tempDir();
+  const old = 'run-old';
+  const prev = 'run-prev';
+  fs.writeFileSync(
+    path.join(dir, 'app.1.log'),
+    line({ instance_id: old, event: 'service.start' }) + line({ instance_id: old, event: 'service.stop' }) + line({ instance_id: prev, event: 'service.start', oom_kill_count: 2 }) + 'plain text from somewhere else\n' + line({ instance_id: prev, event: 'analysis.start', request_id: 'r1', file_name: 'a.wav', file_size_mb: 4 }),
+  );
+  fs.writeFileSync(
+    path.join(dir, 'app.2.log'),
+    line({ instance_id: prev, event: 'analysis.end', request_id: 'r1' }) +
+      line({ instance_id: prev, event: 'analysis.start', request_id: 'r2', file_name: 'b.wav', file_size_mb: 9.5 }) +
+      line({ instance_id: prev, event: 'analysis.decoded', request_id: 'r2', audio_seconds: 600 }) +
+      line({ instance_id: prev, event: 'memory.pressure', request_id: 'r2', percent: 88, threshold: 85, stage: 'rhythm', rss_mb: 900 }) +
+      line({ instance_id: prev, event: 'analysis.stage', request_id: 'r2', stage: 'rhythm', phase: 'start' }) +
+      '{"not":"ours"}\n' +
+      line({ instance_id: 'current', event: 'service.start' }) +
+      '{"instance_id":"run-prev","event":"analysis.sta', // cut by the kill
+  );
+  const previous = readPreviousRun(settings(dir), { currentInstanceId: 'current' });
+  assert.equal(previous?.instanceId, prev);
+  assert.equal(previous?.startRecord?.oom_kill_count, 2);
+  assert.equal(previous?.partial, false);
+  const report = buildCrashReport(previous, 3);
+  assert.ok(report);
+  assert.deepEqual(report.analyses_in_flight.map((a) => [a.request_id, a.file_name, a.file_size_mb, a.audio_seconds, a.last_stage]), [['r2', 'b.wav', 9.5, 600, 'rhythm']]);
+  assert.equal(report.highest_memory_pressure?.percent, 88);
+  assert.equal(report.suspected_cause, 'oom');
+  assert.match(report.cause_evidence, /1 OOM kill\(s\) since the previous run started \(memory.events oom_kill 2 → 3\)/);
+  assert.equal(buildCrashReport(previous, 2)?.suspected_cause, 'unknown');
+});
+
+test('a previous run that stopped cleanly gives no report; no previous run gives none', () => {
+  const dir = tempDir();
+  fs.writeFileSync(path.join(dir, 'app.1.log'), line({ instance_id: 'p', event: 'service.start' }) + line({ instance_id: 'p', event: 'analysis.start', request_id: 'x' }) + line({ instance_id: 'p', event: 'service.stop' }));
+  assert.equal(buildCrashReport(readPreviousRun(settings(dir), { currentInstanceId: 'now' }), null), null);
+  assert.equal(readPreviousRun(settings(tempDir()), { currentInstanceId: 'now' }), null);
+});
+
+test('a last pressure reading of 95 % or more means oom even without a cgroup count', () => {
+  const dir = tempDir();
+  fs.writeFileSync(path.join(dir, 'app.1.log'), line({ instance_id: 'p', event: 'service.start' }) + line({ instance_id: 'p', event: 'memory.pressure', percent: 97.2, threshold: 95, stage: 'onsets' }));
+  const report = buildCrashReport(readPreviousRun(settings(dir), { currentInstanceId: 'now' }), null);
+  assert.equal(report?.suspected_cause, 'oom');
+  assert.match(report?.cause_evidence ?? '', /97.2 % of the limit, during onsets/);
+});
+
+test('the read is bounded: a huge log is read from its end only, never loaded whole', () => {
+  const dir = tempDir();
+  const filler = line({ instance_id: 'p', event: 'analysis.stage', request_id: 'r', stage: 'notes', phase: 'end', payload: 'x'.repeat(900) });
+  const fd = fs.openSync(path.join(dir, 'app.1.log'), 'w');
+  fs.writeSync(fd, line({ instance_id: 'p', event: 'service.start' }) + line({ instance_id: 'p', event: 'analysis.start', request_id: 'r', file_name: 'huge.wav' }));
+  const block = filler.repeat(1000);
+  for (let i = 0; i < 60; i++) fs.writeSync(fd, block); // ~60 MB
+  fs.closeSync(fd);
+  const previous = readPreviousRun(settings(dir), { currentInstanceId: 'now', maxBytes: 2 * 1024 * 1024 });
+  assert.equal(previous?.partial, true);
+  assert.ok((previous?.records.length ?? 0) <= 2 * 1024 * 1024 / 900 + 1, `${previous?.records.length} records`);
+  const report = buildCrashReport(previous, null);
+  assert.equal(report?.partial, true);
+  assert.deepEqual(report?.analyses_in_flight, [], 'its analysis.start lies beyond the budget');
+});
+
+const main = fileURLToPath(new URL('../src/main.js', import.meta.url));
+
+function start(logDir: string, env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, [main], {
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_DIR: logDir, LOG_STDOUT: 'off', ANALYSIS_WORKERS: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const url = new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m?.[1]) resolve(m[1]);
+    });
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    void exited.then(() => reject(new Error(out)));
+  });
+  return { child, exited, url };
+}
+
+function records(logDir: string): Array<Record<string, any>> {
+  return listLogFiles({ dir: logDir, file: defaultLogSettings.file })
+    .reverse()
+    .flatMap((f) => fs.readFileSync(f.path, 'utf8').split('\n').filter(Boolean))
+    .flatMap((l) => {
+      try {
+        return [JSON.parse(l) as Record<string, any>];
+      } catch {
+        return [];
+      }
+    });
+}
+
+test('SIGKILL mid-analysis, then a start on the same log directory: one accurate crash.detected, a metric, and /api/health shows it; a clean stop then gives none', async () => {
+  const logDir = tempDir('crash-');
+  const first = start(logDir, { MEMORY_LIMIT_MB: '200', MEMORY_GUARD: 'off' });
+  const url = await first.url;
+  const form = new FormData();
+  form.append('file', new Blob([songWav({ seconds: 120 }).wav]), 'evening take.wav');
+  const pending = fetch(`${url}/api/analyze`, { method: 'POST', body: form }).catch(() => null);
+  for (let i = 0; i < 600 && !records(logDir).some((r) => r.event === 'analysis.stage' && r.stage === 'rhythm'); i++) await new Promise((r) => setTimeout(r, 20));
+  first.child.kill('SIGKILL'); // as the kernel's OOM killer does
+  await first.exited;
+  await pending;
+  const killedRun = records(logDir).find((r) => r.event === 'service.start')?.instance_id;
+  const uploaded = records(logDir).find((r) => r.event === 'analysis.start');
+
+  const second = start(logDir);
+  const url2 = await second.url;
+  const crashes = records(logDir).filter((r) => r.event === 'crash.detected');
+  assert.equal(crashes.length, 1);
+  const crash = crashes[0] ?? {};
+  assert.equal(crash.level, 'error');
+  assert.equal(crash.previous_instance_id, killedRun);
+  assert.equal(crash.analyses_in_flight.length, 1);
+  assert.equal(crash.analyses_in_flight[0].request_id, uploaded?.request_id);
+  assert.equal(crash.analyses_in_flight[0].file_name, 'evening take.wav');
+  assert.equal(crash.analyses_in_flight[0].audio_seconds, 120);
+  assert.equal(crash.analyses_in_flight[0].last_stage, 'rhythm');
+  assert.equal(crash.suspected_cause, 'oom', crash.cause_evidence);
+  assert.ok(crash.highest_memory_pressure.percent >= 95);
+  const metrics = await (await fetch(`${url2}/metrics`)).text();
+  assert.match(metrics, /guitar_backend_previous_crash_total\{cause="oom"\} 1/);
+  const health = (await (await fetch(`${url2}/api/health`)).json()) as { previous_crash: { previous_instance_id: string } | null };
+  assert.equal(health.previous_crash?.previous_instance_id, killedRun);
+  second.child.kill('SIGTERM');
+  assert.equal(await second.exited, 0);
+
+  const third = start(logDir);
+  const url3 = await third.url;
+  assert.equal(records(logDir).filter((r) => r.event === 'crash.detected').length, 1, 'the clean stop raised no second report');
+  assert.equal(((await (await fetch(`${url3}/api/health`)).json()) as { previous_crash: unknown }).previous_crash, null);
+  third.child.kill('SIGTERM');
+  await third.exited;
+});

@@ -1,0 +1,56 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { judgeMemory } from '../src/memory/guard.js';
+import { songWav } from '../src/index.js';
+import { startTestService, upload } from './helpers.js';
+
+const MB = 1024 * 1024;
+
+test('the estimate: RSS now plus the per-minute slope times the audio minutes, at risk past 95 % of the limit', () => {
+  const v = judgeMemory(600, 200 * MB, { mode: 'warn', mbPerAudioMinute: 45, limitBytes: 1024 * MB });
+  assert.equal(v?.estimatedPeakBytes, 650 * MB);
+  assert.equal(v?.atRisk, false);
+  assert.equal(judgeMemory(1200, 200 * MB, { mode: 'warn', mbPerAudioMinute: 45, limitBytes: 1024 * MB })?.atRisk, true);
+  assert.equal(judgeMemory(1200, 200 * MB, { mode: 'off', mbPerAudioMinute: 45, limitBytes: 1024 * MB }), null);
+  assert.equal(judgeMemory(1200, 200 * MB, { mode: 'reject', mbPerAudioMinute: 45, limitBytes: null }), null, 'no limit, nothing to judge');
+});
+
+// 4 minutes at 45 MB/min on top of ~150-250 MB of RSS passes 95 % of a 300 MB limit.
+const long = songWav({ seconds: 240 }).wav;
+const short = songWav({ seconds: 5 }).wav;
+
+for (const mode of ['warn', 'reject', 'off'] as const) {
+  test(`MEMORY_GUARD=${mode}`, async () => {
+    const service = await startTestService({ memoryGuard: mode, memoryLimitOverrideBytes: 300 * MB, memoryThresholds: [99] });
+    try {
+      // A short recording is well within the limit: no guard record.
+      assert.equal((await upload(service, short)).status, 200);
+      assert.deepEqual(service.records().filter((r) => r.event === 'memory.guard'), []);
+      const res = await upload(service, long, 'long take.wav');
+      const guard = service.records().filter((r) => r.event === 'memory.guard');
+      if (mode === 'off') {
+        assert.equal(res.status, 200);
+        assert.deepEqual(guard, []);
+        return;
+      }
+      assert.equal(guard.length, 1);
+      const g = guard[0] ?? {};
+      assert.deepEqual([g.level, g.mode, g.stage, g.file_name, g.audio_seconds, g.limit_mb], ['warn', mode, 'decode', 'long take.wav', 240, 300]);
+      assert.ok(Number(g.estimated_peak_mb) > 285, String(g.estimated_peak_mb));
+      if (mode === 'warn') {
+        assert.equal(res.status, 200, 'warn analyses anyway');
+      } else {
+        assert.equal(res.status, 507);
+        assert.equal(res.json.error, 'insufficient_memory');
+        assert.match(res.json.message, /4\.0 minutes of audio would need about \d+ MB at the peak .* against a limit of 300 MB; try a shorter recording/);
+        const mine = service.records().filter((r) => r.request_id === g.request_id);
+        assert.ok(!mine.some((r) => r.event === 'analysis.stage' && r.stage === 'rhythm'), 'the heavy algorithms never started');
+        assert.ok(mine.some((r) => r.event === 'request.rejected' && r.reason === 'insufficient_memory'));
+      }
+      const metrics = (await service.app.inject({ method: 'GET', url: '/metrics' })).body;
+      assert.match(metrics, new RegExp(`guitar_backend_memory_guard_events_total\\{mode="${mode}"\\} 1`));
+    } finally {
+      await service.shutdown('test done');
+    }
+  });
+}
