@@ -9,12 +9,11 @@
  *   pnpm bench:analyze                       (BENCH_LENGTHS=30,180,600,1800 BENCH_CONSECUTIVE=20)
  *   BENCH_LENGTHS=30,180 BENCH_CONSECUTIVE=3 pnpm bench:analyze   (quick)
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { writeSongWav } from '../src/index.js';
+import { startServiceProcess } from '../test/helpers.js';
 
 const LENGTHS = (process.env.BENCH_LENGTHS ?? '30,180,600,1800').split(',').map(Number);
 const CONSECUTIVE = Number(process.env.BENCH_CONSECUTIVE ?? 20);
@@ -26,19 +25,9 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'analyze-bench-'));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // The service runs as its own process, as in production: its RSS is its own, read from /api/health.
-const server = spawn(process.execPath, [fileURLToPath(new URL('../src/main.js', import.meta.url))], {
-  env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_DIR: path.join(dir, 'logs'), LOG_STDOUT: 'off', MAX_UPLOAD_MB: '1024', MAX_AUDIO_MINUTES: '240' },
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
-const base = await new Promise<string>((resolve, reject) => {
-  let out = '';
-  server.stdout.on('data', (d: Buffer) => {
-    out += d.toString();
-    const m = /listening on (http:\/\/\S+)/.exec(out);
-    if (m?.[1]) resolve(m[1]);
-  });
-  server.on('exit', (code) => reject(new Error(`the service exited (${code}) before listening`)));
-});
+const service = startServiceProcess({ LOG_DIR: path.join(dir, 'logs'), MAX_UPLOAD_MB: '1024', MAX_AUDIO_MINUTES: '240', ANALYSIS_WORKERS: String(os.availableParallelism()) });
+const server = service.child;
+const base = await service.url;
 const health = async (): Promise<{ workers: number; memory: { rss_mb: number } }> => (await (await fetch(`${base}/api/health`)).json()) as { workers: number; memory: { rss_mb: number } };
 const rssMb = async (): Promise<number> => (await health()).memory.rss_mb;
 
@@ -132,5 +121,5 @@ if (CONSECUTIVE > 0) {
 }
 
 server.kill('SIGTERM');
-await new Promise((resolve) => server.on('exit', resolve));
+await service.exited;
 fs.rmSync(dir, { recursive: true, force: true });

@@ -2,13 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { defaultLogSettings, listLogFiles } from '@guitar-backend/logger';
 import { readPreviousRun } from '../src/forensics/previous-run.js';
 import { buildCrashReport } from '../src/forensics/crash-report.js';
 import { songWav } from '../src/index.js';
-import { tempDir } from './helpers.js';
+import { startServiceProcess, tempDir } from './helpers.js';
 
 const settings = (dir: string) => ({ dir, file: defaultLogSettings.file });
 const line = (o: Record<string, unknown>): string => `${JSON.stringify({ time: '2026-11-21T18:00:00.000Z', level: 'info', service: 'guitar-backend', message: '', ...o })}\n`;
@@ -76,25 +74,8 @@ test('the read is bounded: a huge log is read from its end only, never loaded wh
   assert.deepEqual(report?.analyses_in_flight, [], 'its analysis.start lies beyond the budget');
 });
 
-const main = fileURLToPath(new URL('../src/main.js', import.meta.url));
-
 function start(logDir: string, env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, [main], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_DIR: logDir, LOG_STDOUT: 'off', ANALYSIS_WORKERS: '1', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const url = new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m?.[1]) resolve(m[1]);
-    });
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    void exited.then(() => reject(new Error(out)));
-  });
-  return { child, exited, url };
+  return startServiceProcess({ LOG_DIR: logDir, ...env });
 }
 
 function records(logDir: string): Array<Record<string, any>> {

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { defaultLogSettings, listLogFiles, type LogSettings } from '@guitar-backend/logger';
 import { createService, loadConfig, type AppConfig, type Service } from '../src/index.js';
@@ -57,4 +58,34 @@ export async function upload(service: Service, data: Buffer, filename = 'take.wa
   const body = multipart([{ field: 'file', filename, contentType, data }]);
   const res = await service.app.inject({ method: 'POST', url: '/api/analyze', ...body });
   return { status: res.statusCode, json: res.json() as Record<string, any>, headers: res.headers };
+}
+
+export interface ServiceProcess {
+  child: ChildProcess;
+  /** Resolves to the exit code. */
+  exited: Promise<number | null>;
+  /** The URL it listens on (it is started with PORT=0). */
+  url: Promise<string>;
+}
+
+export const mainScript = fileURLToPath(new URL('../src/main.js', import.meta.url));
+
+/** The service as its own process (dist/src/main.js by default), on a free port of 127.0.0.1. */
+export function startServiceProcess(env: Record<string, string>, script = mainScript): ServiceProcess {
+  const child = spawn(process.execPath, [script], {
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_STDOUT: 'off', ANALYSIS_WORKERS: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const url = new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m?.[1]) resolve(m[1]);
+    });
+    child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+    void exited.then(() => reject(new Error(`exited before listening: ${out}`)));
+  });
+  return { child, exited, url };
 }

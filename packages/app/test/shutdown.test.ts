@@ -2,12 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { defaultLogSettings, listLogFiles } from '@guitar-backend/logger';
 import { songWav } from '../src/index.js';
-import { tempDir } from './helpers.js';
-
-const main = fileURLToPath(new URL('../src/main.js', import.meta.url));
+import { mainScript, startServiceProcess, tempDir } from './helpers.js';
 
 interface Running {
   url: string;
@@ -18,22 +15,8 @@ interface Running {
 
 async function startMain(env: Record<string, string>): Promise<Running> {
   const logDir = tempDir('app-main-');
-  const child = spawn(process.execPath, [main], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_DIR: logDir, LOG_STDOUT: 'off', ANALYSIS_WORKERS: '1', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on (http:\/\/[^\s]+)/.exec(out);
-      if (m?.[1]) resolve(m[1]);
-    });
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    void exit.then(() => reject(new Error(`exited before listening: ${out}`)));
-  });
-  return { url, exit, kill: (s) => child.kill(s), logDir };
+  const service = startServiceProcess({ LOG_DIR: logDir, ...env });
+  return { url: await service.url, exit: service.exited, kill: (s) => service.child.kill(s), logDir };
 }
 
 function post(url: string, seconds: number): Promise<Response> {
@@ -88,7 +71,7 @@ test('SIGTERM with an analysis longer than the grace period: it is stopped with 
 });
 
 test('a bad setting stops the start with a message naming it, exit code 2', async () => {
-  const child = spawn(process.execPath, [main], { env: { ...process.env, PORT: 'eighty', LOG_DIR: tempDir() }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [mainScript], { env: { ...process.env, PORT: 'eighty', LOG_DIR: tempDir() }, stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));

@@ -2,24 +2,13 @@
 /**
  * deploy-config generate|check [--dir DIR]: the observability ConfigMaps in k8s/ from deploy/.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
-import { findDrift, writeFiles } from '@guitar-backend/fluent-config';
+import { findDrift, findRepositoryRoot, writeFiles } from '@guitar-backend/fluent-config';
 import { renderConfigMaps } from './configmaps.js';
 
 const USAGE = 'Usage: deploy-config generate|check [--dir DIR]   (DIR: the repository root, found from the working directory by default)\n';
-
-function repositoryRoot(from: string): string {
-  let dir = path.resolve(from);
-  while (!fs.existsSync(path.join(dir, 'pnpm-workspace.yaml'))) {
-    const parent = path.dirname(dir);
-    if (parent === dir) return path.resolve(from);
-    dir = parent;
-  }
-  return dir;
-}
 
 export function runCli(argv: string[], io: { out: (t: string) => void; err: (t: string) => void; cwd: string }): number {
   let values: { dir?: string };
@@ -30,7 +19,7 @@ export function runCli(argv: string[], io: { out: (t: string) => void; err: (t: 
     io.err(`deploy-config: ${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
     return 2;
   }
-  const root = path.resolve(io.cwd, values.dir ?? repositoryRoot(io.cwd));
+  const root = path.resolve(io.cwd, values.dir ?? findRepositoryRoot(io.cwd));
   const [command, ...extra] = positionals;
   if (extra.length > 0 || (command !== 'generate' && command !== 'check')) {
     io.err(`deploy-config: ${command ? `unknown command '${[command, ...extra].join(' ')}'` : 'a command is required'}\n${USAGE}`);

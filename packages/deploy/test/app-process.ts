@@ -4,11 +4,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { repoRoot } from './helpers.js';
 
-/** The real service, started from the build (PORT=0), for checks against its actual routes and metrics. */
-export async function withApp<T>(fn: (url: string) => Promise<T>): Promise<T> {
+/**
+ * Runs `script` (the service's main, by default from the build) on a free port of 127.0.0.1 and
+ * calls `fn` with its URL; stops it afterwards.
+ */
+export async function withApp<T>(fn: (url: string) => Promise<T>, options: { script?: string; cwd?: string; env?: Record<string, string> } = {}): Promise<T> {
   const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'deploy-app-'));
-  const child = spawn(process.execPath, [path.join(repoRoot, 'packages/app/dist/src/main.js')], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_DIR: logDir, LOG_STDOUT: 'off', ANALYSIS_WORKERS: '1' },
+  const child = spawn(process.execPath, [options.script ?? path.join(repoRoot, 'packages/app/dist/src/main.js')], {
+    cwd: options.cwd,
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_DIR: logDir, LOG_STDOUT: 'off', ANALYSIS_WORKERS: '1', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise((resolve) => child.on('exit', resolve));

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
+import { withApp } from './app-process.js';
 import { CONTAINER_LOG_DIR } from '@guitar-backend/logger';
 import { find, loadK8s, parseStrict, readRepo, repoRoot } from './helpers.js';
 
@@ -54,25 +55,13 @@ test('what the Dockerfile copies into the image (pnpm deploy --prod) runs on its
   const deploy = spawnSync(pnpm[0] ?? 'npx', [...pnpm.slice(1), '--filter', '@guitar-backend/app', 'deploy', '--prod', '--legacy', '--offline', out], { cwd: repoRoot, encoding: 'utf8' });
   assert.equal(deploy.status, 0, deploy.stderr + deploy.stdout);
   for (const dev of ['typescript', 'eslint', 'ajv']) assert.ok(!fs.existsSync(path.join(out, 'node_modules', dev)), `${dev} is a dev dependency`);
-  const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'image-logs-'));
-  const child = spawn(process.execPath, ['dist/src/main.js'], { cwd: out, env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', PORT: '0', HOST: '127.0.0.1', LOG_DIR: logDir }, stdio: ['ignore', 'pipe', 'pipe'] });
-  try {
-    const url = await new Promise<string>((resolve, reject) => {
-      let text = '';
-      child.stdout.on('data', (d: Buffer) => {
-        text += d.toString();
-        const m = /listening on (http:\/\/\S+)/.exec(text);
-        if (m?.[1]) resolve(m[1]);
-      });
-      child.stderr.on('data', (d: Buffer) => (text += d.toString()));
-      child.on('exit', () => reject(new Error(text)));
-    });
-    const port = new URL(url).port;
-    const argv = JSON.parse(/\bCMD (\[.*\])$/.exec(all('HEALTHCHECK')[0] ?? '')?.[1] ?? '[]') as string[];
-    assert.equal(argv[0], 'node');
-    const check = spawnSync(argv[0] === 'node' ? process.execPath : (argv[0] ?? ''), argv.slice(1), { env: { ...process.env, PORT: port }, encoding: 'utf8' });
-    assert.equal(check.status, 0, `HEALTHCHECK failed: ${check.stderr}`);
-  } finally {
-    child.kill('SIGTERM');
-  }
+  await withApp(
+    async (url) => {
+      const argv = JSON.parse(/\bCMD (\[.*\])$/.exec(all('HEALTHCHECK')[0] ?? '')?.[1] ?? '[]') as string[];
+      assert.equal(argv[0], 'node');
+      const check = spawnSync(process.execPath, argv.slice(1), { env: { ...process.env, PORT: new URL(url).port }, encoding: 'utf8' });
+      assert.equal(check.status, 0, `HEALTHCHECK failed: ${check.stderr}`);
+    },
+    { script: 'dist/src/main.js', cwd: out, env: { NODE_ENV: 'production' } },
+  );
 });

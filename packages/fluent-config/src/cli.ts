@@ -36,7 +36,8 @@ interface Io {
   cwd: string;
 }
 
-function findRepositoryRoot(from: string): string {
+/** The nearest directory at or above `from` holding pnpm-workspace.yaml, else `from`. */
+export function findRepositoryRoot(from: string): string {
   let dir = path.resolve(from);
   for (;;) {
     if (fs.existsSync(path.join(dir, 'pnpm-workspace.yaml'))) return dir;

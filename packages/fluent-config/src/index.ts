@@ -31,3 +31,4 @@ export {
   type Variant,
 } from './layout.js';
 export { findDrift, writeFiles, type Drift } from './drift.js';
+export { findRepositoryRoot } from './cli.js';

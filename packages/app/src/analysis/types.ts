@@ -68,11 +68,16 @@ export interface AnalysisResult {
   processing: { decode_ms: number; algorithms_ms: Record<string, number>; worker_ms: number; wasm_heap_mb: number };
 }
 
-/** The worker's answer: a result, or a client error found in the input. */
+/**
+ * The worker's answer: a result, or a client error found in the input. `eventsPosted` counts the
+ * progress events sent before it: they travel on another channel, so the main thread waits for
+ * that many before it answers (nothing is logged after the request ends, nothing is lost).
+ */
 export type WorkerOutcome =
-  | { ok: true; result: AnalysisResult; retired: boolean }
+  | { ok: true; result: AnalysisResult; retired: boolean; eventsPosted: number }
   | {
       ok: false;
+      eventsPosted: number;
       code: 'unsupported_format' | 'corrupt_audio' | 'audio_too_long' | 'analysis_out_of_memory' | 'insufficient_memory';
       message: string;
       retired: boolean;

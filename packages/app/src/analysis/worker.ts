@@ -13,8 +13,10 @@ import { describeVerdict, judgeMemory } from '../memory/guard.js';
 import type { AnalysisJob, ProgressEvent, Stage, WorkerOutcome } from './types.js';
 
 const loaded = loadEssentia();
+let posted = 0;
 
 function post(event: ProgressEvent): void {
+  posted++;
   parentPort?.postMessage(event);
 }
 
@@ -24,6 +26,7 @@ function retire(): void {
 }
 
 export default async function analyze(job: AnalysisJob): Promise<WorkerOutcome> {
+  posted = 0;
   let stage: Stage = 'decode';
   const progress = (event: ProgressEvent): void => {
     if (event.type === 'stage') stage = event.stage;
@@ -55,6 +58,7 @@ export default async function analyze(job: AnalysisJob): Promise<WorkerOutcome> 
           message: `refused before analysis to keep the service up: ${describeVerdict(verdict)}; try a shorter recording`,
           retired: false,
           stage: 'decode',
+          eventsPosted: posted,
         };
       }
     }
@@ -62,9 +66,9 @@ export default async function analyze(job: AnalysisJob): Promise<WorkerOutcome> 
     result.processing.decode_ms = decodeMs;
     const retired = loaded.heapBytes() > job.retireHeapBytes;
     if (retired) retire();
-    return { ok: true, result, retired };
+    return { ok: true, result, retired, eventsPosted: posted };
   } catch (err) {
-    if (err instanceof InputError) return { ok: false, code: err.code, message: err.message, retired: false, stage };
+    if (err instanceof InputError) return { ok: false, code: err.code, message: err.message, retired: false, stage, eventsPosted: posted };
     if (isOutOfMemory(err)) {
       retire();
       return {
@@ -73,6 +77,7 @@ export default async function analyze(job: AnalysisJob): Promise<WorkerOutcome> 
         message: `the analysis ran out of memory during ${stage}: ${loaded.describe(err)}`,
         retired: true,
         stage,
+        eventsPosted: posted,
       };
     }
     throw new Error(`analysis failed during ${stage}: ${loaded.describe(err)}`, { cause: err });

@@ -128,6 +128,7 @@ export function analyzeRoute(app: FastifyInstance, deps: ServerDeps): void {
       let outcomeLabel = 'error';
       try {
         const outcome = await pool.run(request.id, ownArrayBuffer(upload.bytes));
+        await progress.settle(request.id, outcome.eventsPosted);
         if (outcome.retired) metrics.workerRetirements.inc();
         if (!outcome.ok) {
           outcomeLabel = outcome.code;
