@@ -27,6 +27,8 @@ export interface AppConfig {
   memoryGuard: GuardMode;
   /** MEMORY_GUARD_MB_PER_MINUTE: peak memory per audio minute the guard assumes (default 45, measured 41). */
   memoryGuardMbPerMinute: number;
+  /** ANALYSIS_SPLIT: recordings of a minute or more use a second thread for rhythm, key and chords (default on). */
+  analysisSplit: boolean;
   /** PREVIOUS_CRASH_VISIBLE_MINUTES: how long /api/health shows a detected crash of the previous run (default 15). */
   previousCrashVisibleMs: number;
 }
@@ -55,6 +57,14 @@ function thresholds(env: NodeJS.ProcessEnv): number[] {
   return [...new Set(values)].sort((a, b) => a - b);
 }
 
+function onOff(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'on' || raw === 'true' || raw === '1') return true;
+  if (raw === 'off' || raw === 'false' || raw === '0') return false;
+  throw new ConfigError(`${name} must be on or off, got ${JSON.stringify(env[name])}`);
+}
+
 function guardMode(env: NodeJS.ProcessEnv): GuardMode {
   const raw = env.MEMORY_GUARD?.trim().toLowerCase();
   if (raw === undefined || raw === '') return 'warn';
@@ -79,6 +89,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     workerRetireHeapBytes: integer(env, 'WORKER_RETIRE_HEAP_MB', 96, 1, 64 * 1024) * 1024 * 1024,
     retryAfterSeconds: integer(env, 'RETRY_AFTER_SECONDS', 10, 1, 3600),
     memoryGuard: guardMode(env),
+    analysisSplit: onOff(env, 'ANALYSIS_SPLIT', true),
     memoryGuardMbPerMinute: integer(env, 'MEMORY_GUARD_MB_PER_MINUTE', 45, 1, 100_000),
     previousCrashVisibleMs: integer(env, 'PREVIOUS_CRASH_VISIBLE_MINUTES', 15, 0, 24 * 60) * 60_000,
   };

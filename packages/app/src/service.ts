@@ -55,6 +55,7 @@ export async function createService(options: ServiceOptions = {}): Promise<Servi
       queueMax: config.queueMax,
       maxAudioSeconds: config.maxAudioSeconds,
       retireHeapBytes: config.workerRetireHeapBytes,
+      split: config.analysisSplit,
       guard: { mode: config.memoryGuard, mbPerAudioMinute: config.memoryGuardMbPerMinute, limitBytes: limit.bytes },
     },
     (event) => progress.dispatch(event),

@@ -106,30 +106,37 @@ test('SIGKILL mid-analysis, then a start on the same log directory: one accurate
   const uploaded = records(logDir).find((r) => r.event === 'analysis.start');
 
   const second = start(logDir);
-  const url2 = await second.url;
-  const crashes = records(logDir).filter((r) => r.event === 'crash.detected');
-  assert.equal(crashes.length, 1);
-  const crash = crashes[0] ?? {};
-  assert.equal(crash.level, 'error');
-  assert.equal(crash.previous_instance_id, killedRun);
-  assert.equal(crash.analyses_in_flight.length, 1);
-  assert.equal(crash.analyses_in_flight[0].request_id, uploaded?.request_id);
-  assert.equal(crash.analyses_in_flight[0].file_name, 'evening take.wav');
-  assert.equal(crash.analyses_in_flight[0].audio_seconds, 120);
-  assert.equal(crash.analyses_in_flight[0].last_stage, 'rhythm');
-  assert.equal(crash.suspected_cause, 'oom', crash.cause_evidence);
-  assert.ok(crash.highest_memory_pressure.percent >= 95);
-  const metrics = await (await fetch(`${url2}/metrics`)).text();
-  assert.match(metrics, /guitar_backend_previous_crash_total\{cause="oom"\} 1/);
-  const health = (await (await fetch(`${url2}/api/health`)).json()) as { previous_crash: { previous_instance_id: string } | null };
-  assert.equal(health.previous_crash?.previous_instance_id, killedRun);
-  second.child.kill('SIGTERM');
+  try {
+    const url2 = await second.url;
+    const crashes = records(logDir).filter((r) => r.event === 'crash.detected');
+    assert.equal(crashes.length, 1);
+    const crash = crashes[0] ?? {};
+    assert.equal(crash.level, 'error');
+    assert.equal(crash.previous_instance_id, killedRun);
+    assert.equal(crash.analyses_in_flight.length, 1);
+    assert.equal(crash.analyses_in_flight[0].request_id, uploaded?.request_id);
+    assert.equal(crash.analyses_in_flight[0].file_name, 'evening take.wav');
+    assert.equal(crash.analyses_in_flight[0].audio_seconds, 120);
+    // Two minutes of audio run on two threads: rhythm (helper) beside onsets or notes (worker).
+    assert.ok(crash.analyses_in_flight[0].stages_running.includes('rhythm'), JSON.stringify(crash.analyses_in_flight[0]));
+    assert.equal(crash.suspected_cause, 'oom', crash.cause_evidence);
+    assert.ok(crash.highest_memory_pressure.percent >= 95);
+    const metrics = await (await fetch(`${url2}/metrics`)).text();
+    assert.match(metrics, /guitar_backend_previous_crash_total\{cause="oom"\} 1/);
+    const health = (await (await fetch(`${url2}/api/health`)).json()) as { previous_crash: { previous_instance_id: string } | null };
+    assert.equal(health.previous_crash?.previous_instance_id, killedRun);
+  } finally {
+    second.child.kill('SIGTERM');
+  }
   assert.equal(await second.exited, 0);
 
   const third = start(logDir);
-  const url3 = await third.url;
-  assert.equal(records(logDir).filter((r) => r.event === 'crash.detected').length, 1, 'the clean stop raised no second report');
-  assert.equal(((await (await fetch(`${url3}/api/health`)).json()) as { previous_crash: unknown }).previous_crash, null);
-  third.child.kill('SIGTERM');
-  await third.exited;
+  try {
+    const url3 = await third.url;
+    assert.equal(records(logDir).filter((r) => r.event === 'crash.detected').length, 1, 'the clean stop raised no second report');
+    assert.equal(((await (await fetch(`${url3}/api/health`)).json()) as { previous_crash: unknown }).previous_crash, null);
+  } finally {
+    third.child.kill('SIGTERM');
+    await third.exited;
+  }
 });

@@ -61,13 +61,13 @@ test('beyond the queue: 503 with Retry-After, logged and counted; the queued wor
 });
 
 test('a worker whose WebAssembly heap grew is retired after its job, and the process gives the memory back', async () => {
-  const service = await startTestService({ workerRetireHeapBytes: 64 * 1024 * 1024 });
+  const service = await startTestService({ workerRetireHeapBytes: 48 * 1024 * 1024 });
   try {
     const baseline = (await health(service)).memory.rss_mb as number;
     const res = await upload(service, songWav({ seconds: 300 }).wav, 'five-minutes.wav');
     assert.equal(res.status, 200);
     const peak = res.json.processing.peak_rss_mb as number;
-    assert.ok(res.json.processing.wasm_heap_mb > 64, `heap ${res.json.processing.wasm_heap_mb} MB`);
+    assert.ok(res.json.processing.wasm_heap_mb > 48, `heap ${res.json.processing.wasm_heap_mb} MB`);
     assert.ok(service.records().some((r) => r.event === 'analysis.end' && r.worker_retired === true));
     await waitFor(async () => (await health(service)).memory.rss_mb < baseline + 0.5 * (peak - baseline), `RSS to fall from the ${peak} MB peak towards ${baseline} MB`, 10_000);
     const metrics = (await service.app.inject({ method: 'GET', url: '/metrics' })).body;
@@ -83,7 +83,7 @@ test('a worker that dies fails only its request, with a clear error, and the poo
   const service = await startTestService();
   try {
     const doomed = upload(service, songWav({ seconds: 120 }).wav, 'doomed.wav');
-    await waitFor(async () => service.records().some((r) => r.event === 'analysis.stage' && r.stage === 'rhythm'), 'the analysis to reach rhythm');
+    await waitFor(async () => service.records().some((r) => r.event === 'analysis.stage' && r.stage === 'onsets'), 'the analysis to reach onsets');
     const [worker] = service.pool.threads;
     assert.ok(worker);
     await worker.terminate(); // as abrupt as a crash
@@ -92,7 +92,7 @@ test('a worker that dies fails only its request, with a clear error, and the poo
     assert.equal(res.json.error, 'analysis_out_of_memory');
     assert.match(res.json.message, /worker died/);
     const failure = service.records().find((r) => r.event === 'analysis.failed' && r.reason === 'worker_died');
-    assert.equal(failure?.stage, 'rhythm');
+    assert.ok(['onsets', 'rhythm', 'notes'].includes(String(failure?.stage)), String(failure?.stage));
     assert.equal(failure?.level, 'error');
     assert.equal((await upload(service, songWav({ seconds: 5 }).wav)).status, 200);
     assert.equal((await health(service)).status, 'ok');

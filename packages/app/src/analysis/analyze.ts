@@ -1,13 +1,40 @@
 import { detectChords } from './chords.js';
 import { loadEssentia, VectorScope, type LoadedEssentia } from './essentia.js';
-import { analyzeKey } from './key.js';
+import { analyzeKey, type Key } from './key.js';
 import { analyzeLoudness, isSilent } from './loudness.js';
-import { detectNotes } from './notes.js';
+import { detectNotes, type NotesAndTuning } from './notes.js';
 import { detectOnsets, onsetTiming } from './onsets.js';
 import { resample } from './resample.js';
-import { analyzeRhythm } from './rhythm.js';
-import type { AnalysisResult, ProgressEvent, Stage } from './types.js';
+import { analyzeRhythm, type Rhythm } from './rhythm.js';
+import type { AnalysisResult, Chord, ProgressEvent, Stage } from './types.js';
 import type { DecodedAudio } from './decode.js';
+import { Worker } from 'node:worker_threads';
+import type { HelperInput, HelperMessage } from './helper-worker.js';
+
+/** Recordings at least this long are analysed on two threads (see analyzeAudio). */
+export const SPLIT_MIN_SECONDS = 60;
+
+type HelperResult = Extract<HelperMessage, { kind: 'result' }>;
+
+/**
+ * Starts the helper thread on the shared signal. It posts its progress to the main thread itself and
+ * says how many events it sent (`countEvents`); the promise settles with its result, or rejects if
+ * it fails or dies (e.g. its WebAssembly memory cannot grow).
+ */
+function startHelper(input: HelperInput, countEvents: (n: number) => void): { result: Promise<HelperResult>; stop: () => Promise<number> } {
+  const worker = new Worker(new URL('./helper-worker.js', import.meta.url), { workerData: input });
+  const result = new Promise<HelperResult>((resolve, reject) => {
+    worker.on('message', (m: HelperMessage) => {
+      countEvents(m.eventsSent);
+      if (m.kind === 'result') resolve(m);
+      else reject(new Error(m.message));
+    });
+    worker.on('error', reject);
+    worker.on('exit', (code) => reject(new Error(`the helper thread exited with code ${code}`)));
+  });
+  result.catch(() => {}); // handled by the caller; never an unhandled rejection
+  return { result, stop: () => worker.terminate() };
+}
 
 /** The rate RhythmExtractor2013 and OnsetRate assume (a 48 kHz signal fed as-is read 110 BPM for 120). */
 export const ANALYSIS_RATE = 44_100;
@@ -24,7 +51,13 @@ export function isOutOfMemory(err: unknown): boolean {
  * Runs every analysis over the whole decoded signal in this thread, reporting each stage (its
  * time, the process RSS and the WebAssembly heap) through `progress`.
  */
-export async function analyzeAudio(audio: DecodedAudio, requestId: string, progress: Progress, loaded: LoadedEssentia = loadEssentia()): Promise<AnalysisResult> {
+export async function analyzeAudio(
+  audio: DecodedAudio,
+  requestId: string,
+  progress: Progress,
+  loaded: LoadedEssentia = loadEssentia(),
+  options: { split: boolean; countExternalEvents?: (n: number) => void } = { split: true },
+): Promise<AnalysisResult> {
   const { essentia } = loaded;
   const algorithms: Record<string, number> = {};
   const started = performance.now();
@@ -38,9 +71,19 @@ export async function analyzeAudio(audio: DecodedAudio, requestId: string, progr
     return value;
   };
 
-  const signal = await step('resample', () => resample(audio.mono, audio.sampleRate, ANALYSIS_RATE));
-  const seconds = signal.length / ANALYSIS_RATE;
-  const silent = isSilent(signal);
+  const resampled = await step('resample', () => resample(audio.mono, audio.sampleRate, ANALYSIS_RATE));
+  const seconds = resampled.length / ANALYSIS_RATE;
+  const silent = isSilent(resampled);
+  // A long recording is analysed on two threads: the signal moves into shared memory, a helper
+  // thread (its own essentia, its own copy in its WebAssembly heap) runs rhythm, key and chords
+  // while this one runs onsets, notes and loudness.
+  const split = options.split && !silent && seconds >= SPLIT_MIN_SECONDS;
+  let signal = resampled;
+  if (split) {
+    signal = new Float32Array(new SharedArrayBuffer(resampled.byteLength));
+    signal.set(resampled);
+  }
+  const helper = split ? startHelper({ requestId, signal, sampleRate: ANALYSIS_RATE }, options.countExternalEvents ?? (() => {})) : null;
   const scope = new VectorScope();
   try {
     const vector = scope.keep(essentia.arrayToVector(signal));
@@ -69,11 +112,24 @@ export async function analyzeAudio(audio: DecodedAudio, requestId: string, progr
         processing: { decode_ms: 0, algorithms_ms: algorithms, worker_ms: Math.round(performance.now() - started), wasm_heap_mb: Math.round(loaded.heapBytes() / 2 ** 20) },
       };
     }
-    const rhythm = await step('rhythm', () => analyzeRhythm(essentia, scope, vector));
-    const onsets = await step('onsets', () => detectOnsets(essentia, scope, vector));
-    const key = await step('key', () => analyzeKey(essentia, vector));
-    const notes = await step('notes', () => detectNotes(essentia, signal, ANALYSIS_RATE, onsets.times, seconds));
-    const chords = await step('chords', () => detectChords(essentia, signal, ANALYSIS_RATE, rhythm.beats, seconds));
+    let rhythm: Rhythm;
+    let key: Key | null;
+    let chords: Chord[];
+    let onsets: { times: number[]; rate: number };
+    let notes: NotesAndTuning;
+    if (helper) {
+      onsets = await step('onsets', () => detectOnsets(essentia, scope, vector));
+      notes = await step('notes', () => detectNotes(essentia, signal, ANALYSIS_RATE, onsets.times, seconds));
+      const helped = await helper.result;
+      ({ rhythm, key, chords } = helped);
+      Object.assign(algorithms, helped.algorithms);
+    } else {
+      rhythm = await step('rhythm', () => analyzeRhythm(essentia, scope, vector));
+      onsets = await step('onsets', () => detectOnsets(essentia, scope, vector));
+      key = await step('key', () => analyzeKey(essentia, vector));
+      notes = await step('notes', () => detectNotes(essentia, signal, ANALYSIS_RATE, onsets.times, seconds));
+      chords = await step('chords', () => detectChords(essentia, signal, ANALYSIS_RATE, rhythm.beats, seconds));
+    }
     return {
       ...base,
       tempo: rhythm,
@@ -86,5 +142,6 @@ export async function analyzeAudio(audio: DecodedAudio, requestId: string, progr
     };
   } finally {
     scope.free();
+    await helper?.stop();
   }
 }

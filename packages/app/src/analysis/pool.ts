@@ -1,10 +1,13 @@
 import { fileURLToPath } from 'node:url';
+import { BroadcastChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
+import { PROGRESS_CHANNEL } from './progress-channel.js';
 import type { GuardSettings } from '../memory/guard.js';
 import type { ProgressEvent, WorkerOutcome } from './types.js';
 
 export interface PoolOptions {
   guard: GuardSettings;
+  split: boolean;
   workers: number;
   queueMax: number;
   maxAudioSeconds: number;
@@ -35,6 +38,7 @@ export class AnalysisPool {
   private readonly piscina: Piscina;
   private active = 0;
   private readonly controllers = new Set<AbortController>();
+  private readonly helperProgress: BroadcastChannel;
 
   constructor(
     private readonly options: PoolOptions,
@@ -53,6 +57,10 @@ export class AnalysisPool {
       atomics: 'disabled',
     });
     this.piscina.on('message', (message: ProgressEvent) => onProgress(message));
+    // Split analyses' helper threads post their progress here directly.
+    this.helperProgress = new BroadcastChannel(PROGRESS_CHANNEL);
+    this.helperProgress.onmessage = (event) => onProgress((event as { data: ProgressEvent }).data);
+    this.helperProgress.unref();
     // A worker that exits between tasks (retirement) is replaced by piscina; nothing to report.
     this.piscina.on('error', () => {});
   }
@@ -88,7 +96,7 @@ export class AnalysisPool {
     this.active++;
     try {
       return (await this.piscina.run(
-        { requestId, bytes, guard: this.options.guard, maxAudioSeconds: this.options.maxAudioSeconds, retireHeapBytes: this.options.retireHeapBytes },
+        { requestId, bytes, guard: this.options.guard, split: this.options.split, maxAudioSeconds: this.options.maxAudioSeconds, retireHeapBytes: this.options.retireHeapBytes },
         { transferList: [bytes], signal: controller.signal },
       )) as WorkerOutcome;
     } catch (err) {
@@ -113,5 +121,6 @@ export class AnalysisPool {
   async close(): Promise<void> {
     this.abortAll();
     await this.piscina.destroy();
+    this.helperProgress.close();
   }
 }

@@ -5,6 +5,8 @@ import type { GuardSettings, GuardVerdict } from '../memory/guard.js';
 export interface AnalysisJob {
   requestId: string;
   guard: GuardSettings;
+  /** Use a helper thread for rhythm, key and chords on recordings of a minute or more. */
+  split: boolean;
   /** The uploaded bytes (transferred, not copied). */
   bytes: ArrayBuffer;
   maxAudioSeconds: number;

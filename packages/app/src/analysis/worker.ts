@@ -62,7 +62,13 @@ export default async function analyze(job: AnalysisJob): Promise<WorkerOutcome> 
         };
       }
     }
-    const result = await analyzeAudio(audio, job.requestId, progress, loaded);
+    const result = await analyzeAudio(audio, job.requestId, progress, loaded, {
+      split: job.split,
+      // The helper thread's events reach the main thread on their own channel; they count too.
+      countExternalEvents: (n) => {
+        posted += n;
+      },
+    });
     result.processing.decode_ms = decodeMs;
     const retired = loaded.heapBytes() > job.retireHeapBytes;
     if (retired) retire();

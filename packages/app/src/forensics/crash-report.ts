@@ -10,6 +10,8 @@ export interface InterruptedAnalysis {
   audio_seconds: number | null;
   /** The last stage it was seen starting or finishing. */
   last_stage: string;
+  /** Stages started and not finished (a long recording runs two at once). */
+  stages_running: string[];
   started_at: string | null;
 }
 
@@ -71,6 +73,7 @@ export function buildCrashReport(previous: PreviousRun | null, oomKillsNow: numb
         file_size_mb: num(r.file_size_mb),
         audio_seconds: null,
         last_stage: 'queued',
+        stages_running: [],
         started_at: str(r.time),
         done: false,
       });
@@ -79,7 +82,11 @@ export function buildCrashReport(previous: PreviousRun | null, oomKillsNow: numb
     const entry = analyses.get(requestId);
     if (!entry) continue;
     if (r.event === 'analysis.decoded') entry.audio_seconds = num(r.audio_seconds);
-    if (r.event === 'analysis.stage' && typeof r.stage === 'string') entry.last_stage = r.stage;
+    if (r.event === 'analysis.stage' && typeof r.stage === 'string') {
+      entry.last_stage = r.stage;
+      if (r.phase === 'start') entry.stages_running.push(r.stage);
+      if (r.phase === 'end') entry.stages_running = entry.stages_running.filter((s) => s !== r.stage);
+    }
     if (r.event === 'analysis.end' || r.event === 'analysis.failed' || (r.event === 'request.rejected' && entry.last_stage === 'queued')) entry.done = true;
   }
   const oomAtStart = num(previous.startRecord?.oom_kill_count);
