@@ -25,7 +25,7 @@ export interface AppConfig {
   retryAfterSeconds: number;
   /** MEMORY_GUARD: off | warn (default) | reject. */
   memoryGuard: GuardMode;
-  /** MEMORY_GUARD_MB_PER_MINUTE: peak memory per audio minute the guard assumes (default 45, measured 41). */
+  /** MEMORY_GUARD_MB_PER_MINUTE: peak memory per audio minute the guard assumes (default 70, measured 64.5). */
   memoryGuardMbPerMinute: number;
   /** ANALYSIS_SPLIT: recordings of a minute or more use a second thread for rhythm, key and chords (default on). */
   analysisSplit: boolean;
@@ -90,7 +90,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     retryAfterSeconds: integer(env, 'RETRY_AFTER_SECONDS', 10, 1, 3600),
     memoryGuard: guardMode(env),
     analysisSplit: onOff(env, 'ANALYSIS_SPLIT', true),
-    memoryGuardMbPerMinute: integer(env, 'MEMORY_GUARD_MB_PER_MINUTE', 45, 1, 100_000),
+    memoryGuardMbPerMinute: integer(env, 'MEMORY_GUARD_MB_PER_MINUTE', 70, 1, 100_000),
     previousCrashVisibleMs: integer(env, 'PREVIOUS_CRASH_VISIBLE_MINUTES', 15, 0, 24 * 60) * 60_000,
   };
 }

@@ -3,8 +3,8 @@
  * estimate the analysis' peak and compare it with the container limit.
  *
  * estimated peak = RSS now (the decoded signal already in it) + mbPerAudioMinute × audio minutes.
- * The default slope, 45 MB per audio minute, is the peak-RSS slope `pnpm bench:analyze` measured
- * (41 MB/min), rounded up. Refusing at 95 % of the limit leaves room for the rest of the process.
+ * The default slope, 70 MB per audio minute, is the peak-RSS slope `pnpm bench:analyze` measured
+ * (64.5 MB/min with the two-thread analysis), rounded up. Refusing at 95 % of the limit leaves room for the rest of the process.
  */
 
 export type GuardMode = 'off' | 'warn' | 'reject';
