@@ -13,45 +13,33 @@ function fourcc(b: Uint8Array, o: number): string {
   return String.fromCharCode(b[o] ?? 0, b[o + 1] ?? 0, b[o + 2] ?? 0, b[o + 3] ?? 0);
 }
 
+/** The first RIFF chunk `id` of a WAV file: where its body starts and the size it declares. */
+function riffChunk(b: Uint8Array, id: string): { body: number; size: number } | null {
+  if (b.length < 12 || fourcc(b, 0) !== 'RIFF' || fourcc(b, 8) !== 'WAVE') return null;
+  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  for (let pos = 12; pos + 8 <= b.length; ) {
+    const size = view.getUint32(pos + 4, true);
+    if (fourcc(b, pos) === id) return { body: pos + 8, size };
+    pos += 8 + size + (size & 1);
+  }
+  return null;
+}
+
 /** WAV: the `data` chunk declares more bytes than the file holds. */
 export function wavTruncation(b: Uint8Array): Truncation | null {
-  if (b.length < 12 || fourcc(b, 0) !== 'RIFF' || fourcc(b, 8) !== 'WAVE') return null;
-  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  let pos = 12;
-  while (pos + 8 <= b.length) {
-    const size = view.getUint32(pos + 4, true);
-    if (fourcc(b, pos) === 'data') {
-      // 0 and 0xFFFFFFFF mean "until the end" (streamed WAV).
-      if (size === 0 || size === 0xffffffff) return null;
-      const available = b.length - (pos + 8);
-      return available < size
-        ? { truncated: true, message: `the WAV data chunk declares ${size} bytes but the file holds ${available}` }
-        : null;
-    }
-    pos += 8 + size + (size & 1);
-  }
-  return null;
+  const data = riffChunk(b, 'data');
+  // 0 and 0xFFFFFFFF mean "until the end" (streamed WAV).
+  if (!data || data.size === 0 || data.size === 0xffffffff) return null;
+  const available = b.length - data.body;
+  return available < data.size ? { truncated: true, message: `the WAV data chunk declares ${data.size} bytes but the file holds ${available}` } : null;
 }
 
-export interface WavFormat {
-  channels: number;
-  sampleRate: number;
-  bitsPerSample: number;
-}
-
-/** WAV: the `fmt ` chunk's channel count, rate and sample size, read before any decoding. */
-export function wavFormat(b: Uint8Array): WavFormat | null {
-  if (b.length < 12 || fourcc(b, 0) !== 'RIFF' || fourcc(b, 8) !== 'WAVE') return null;
+/** WAV: the `fmt ` chunk's channel count and rate, read before any decoding. */
+export function wavFormat(b: Uint8Array): { channels: number; sampleRate: number } | null {
+  const fmt = riffChunk(b, 'fmt ');
+  if (!fmt || fmt.body + 16 > b.length) return null;
   const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  let pos = 12;
-  while (pos + 8 <= b.length) {
-    const size = view.getUint32(pos + 4, true);
-    if (fourcc(b, pos) === 'fmt ' && pos + 24 <= b.length) {
-      return { channels: view.getUint16(pos + 10, true), sampleRate: view.getUint32(pos + 12, true), bitsPerSample: view.getUint16(pos + 22, true) };
-    }
-    pos += 8 + size + (size & 1);
-  }
-  return null;
+  return { channels: view.getUint16(fmt.body + 2, true), sampleRate: view.getUint32(fmt.body + 4, true) };
 }
 
 /** FLAC: STREAMINFO's total sample count (when set), for comparison with what was decoded. */
