@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
-import { findDrift, findRepositoryRoot, writeFiles } from '@guitar-backend/fluent-config';
+import { describeDrift, findDrift, findRepositoryRoot, writeFiles } from '@guitar-backend/fluent-config';
 import { renderConfigMaps } from './configmaps.js';
 
 const USAGE = 'Usage: deploy-config generate|check [--dir DIR]   (DIR: the repository root, found from the working directory by default)\n';
@@ -41,7 +41,7 @@ export function runCli(argv: string[], io: { out: (t: string) => void; err: (t: 
     io.out('deploy-config: generated ConfigMaps are up to date\n');
     return 0;
   }
-  for (const d of drift) io.err(`${d.path}: ${d.problem === 'missing' ? 'missing' : 'differs from what would be generated now'}\n${d.diff}\n`);
+  io.err(describeDrift(drift));
   io.err('deploy-config: ConfigMaps drifted from deploy/; run `pnpm deploy-config generate` (never edit them by hand)\n');
   return 1;
 }

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
-import { findDrift, writeFiles } from './drift.js';
+import { describeDrift, findDrift, writeFiles } from './drift.js';
 import type { DeploymentOptions } from './from-settings.js';
 import { generateFiles, renderKubernetesConfigMap, renderVariant, type GenerateOptions, type Variant } from './layout.js';
 import { ConfigValidationError } from './validate.js';
@@ -126,7 +126,7 @@ export function runCli(argv: string[], io: Io): number {
           io.out('fluent-config: generated files are up to date\n');
           return 0;
         }
-        for (const d of drift) io.err(`${d.path}: ${d.problem === 'missing' ? 'missing' : 'differs from what would be generated now'}\n${d.diff}\n`);
+        io.err(describeDrift(drift));
         io.err('fluent-config: generated files drifted; run `pnpm fluent-config generate` (never edit them by hand)\n');
         return 1;
       }

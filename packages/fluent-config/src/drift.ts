@@ -31,6 +31,11 @@ export function findDrift(root: string, files: readonly GeneratedFile[]): Drift[
   return drift;
 }
 
+/** What a `check` command prints for drifted files: each path, what is wrong, and its diff. */
+export function describeDrift(drift: readonly Drift[]): string {
+  return drift.map((d) => `${d.path}: ${d.problem === 'missing' ? 'missing' : 'differs from what would be generated now'}\n${d.diff}\n`).join('');
+}
+
 export function writeFiles(root: string, files: readonly GeneratedFile[]): string[] {
   return files.map((file) => {
     const full = path.join(root, file.path);

@@ -30,5 +30,5 @@ export {
   type GenerateOptions,
   type Variant,
 } from './layout.js';
-export { findDrift, writeFiles, type Drift } from './drift.js';
+export { describeDrift, findDrift, writeFiles, type Drift } from './drift.js';
 export { findRepositoryRoot } from './cli.js';
