@@ -36,8 +36,6 @@ export interface Sanitizer {
   record(obj: Record<string, unknown>): Record<string, unknown>;
   /** A message string, redacted and bounded. */
   message(text: string): string;
-  /** Any value. */
-  value(value: unknown): unknown;
 }
 
 function constructorName(value: object): string {
@@ -243,14 +241,6 @@ export function createSanitizer(
         return text(value);
       } catch {
         return '[unprintable message]';
-      }
-    },
-    value(value) {
-      try {
-        ancestors.length = 0;
-        return clean(value, 0);
-      } catch (err) {
-        return `[Unserializable: ${err instanceof Error ? err.message : String(err)}]`;
       }
     },
   };
