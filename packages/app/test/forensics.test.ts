@@ -2,11 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { defaultLogSettings, listLogFiles } from '@guitar-backend/logger';
+import { defaultLogSettings } from '@guitar-backend/logger';
 import { readPreviousRun } from '../src/forensics/previous-run.js';
 import { buildCrashReport } from '../src/forensics/crash-report.js';
 import { songWav } from '../src/index.js';
-import { startServiceProcess, tempDir } from './helpers.js';
+import { readLogRecords, startServiceProcess, tempDir } from './helpers.js';
 
 const settings = (dir: string) => ({ dir, file: defaultLogSettings.file });
 const line = (o: Record<string, unknown>): string => `${JSON.stringify({ time: '2026-11-21T18:00:00.000Z', level: 'info', service: 'guitar-backend', message: '', ...o })}\n`;
@@ -78,18 +78,7 @@ function start(logDir: string, env: Record<string, string> = {}) {
   return startServiceProcess({ LOG_DIR: logDir, ...env });
 }
 
-function records(logDir: string): Array<Record<string, any>> {
-  return listLogFiles({ dir: logDir, file: defaultLogSettings.file })
-    .reverse()
-    .flatMap((f) => fs.readFileSync(f.path, 'utf8').split('\n').filter(Boolean))
-    .flatMap((l) => {
-      try {
-        return [JSON.parse(l) as Record<string, any>];
-      } catch {
-        return [];
-      }
-    });
-}
+const records = (logDir: string) => readLogRecords(logDir, { skipCutLines: true });
 
 test('SIGKILL mid-analysis, then a start on the same log directory: one accurate crash.detected, a metric, and /api/health shows it; a clean stop then gives none', async () => {
   const logDir = tempDir('crash-');

@@ -12,9 +12,27 @@ export function tempDir(prefix = 'app-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
+/**
+ * Every record in a log directory, oldest file first. A line that is not JSON throws, unless
+ * `skipCutLines` (after a SIGKILL the last line may be cut short).
+ */
+export function readLogRecords(dir: string, options: { skipCutLines?: boolean } = {}): Array<Record<string, any>> {
+  return listLogFiles({ dir, file: defaultLogSettings.file })
+    .reverse()
+    .flatMap((f) => fs.readFileSync(f.path, 'utf8').split('\n').filter(Boolean))
+    .flatMap((line) => {
+      try {
+        return [JSON.parse(line) as Record<string, any>];
+      } catch (err) {
+        if (options.skipCutLines) return [];
+        throw err;
+      }
+    });
+}
+
 export interface TestService extends Service {
   logDir: string;
-  records(): Array<Record<string, unknown>>;
+  records(): Array<Record<string, any>>;
 }
 
 /** The real service (workers, essentia, logging to a temp directory), not listening. */
@@ -26,11 +44,7 @@ export async function startTestService(overrides: Partial<AppConfig> = {}): Prom
   return {
     ...service,
     logDir,
-    records: () =>
-      listLogFiles({ dir: logDir, file: defaultLogSettings.file })
-        .reverse()
-        .flatMap((f) => fs.readFileSync(f.path, 'utf8').split('\n').filter(Boolean))
-        .map((l) => JSON.parse(l) as Record<string, unknown>),
+    records: () => readLogRecords(logDir),
   };
 }
 

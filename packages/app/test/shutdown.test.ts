@@ -1,10 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import fs from 'node:fs';
-import { defaultLogSettings, listLogFiles } from '@guitar-backend/logger';
 import { songWav } from '../src/index.js';
-import { mainScript, startServiceProcess, tempDir } from './helpers.js';
+import { mainScript, readLogRecords, startServiceProcess, tempDir } from './helpers.js';
 
 interface Running {
   url: string;
@@ -35,10 +33,7 @@ async function waitForInFlight(url: string): Promise<void> {
 }
 
 function events(logDir: string): string[] {
-  return listLogFiles({ dir: logDir, file: defaultLogSettings.file })
-    .reverse()
-    .flatMap((f) => fs.readFileSync(f.path, 'utf8').split('\n').filter(Boolean))
-    .map((l) => String((JSON.parse(l) as { event?: string }).event));
+  return readLogRecords(logDir).map((r) => String(r.event));
 }
 
 test('SIGTERM: stops accepting, lets the in-flight analysis finish, flushes the log, exits 0', async () => {
