@@ -229,6 +229,29 @@ export class LogDestination {
     }
   }
 
+  /**
+   * pino-roll appends to the newest file of an earlier run. If that run was killed in the middle of
+   * a write, the file ends in part of a line: end it, so the cut line stays one bad record and the
+   * next record starts a line of its own.
+   */
+  private endTornLine(stream: RollStream): void {
+    let fd = -1;
+    try {
+      const size = fs.fstatSync(stream.fd).size;
+      if (size === 0) return;
+      fd = fs.openSync(stream.file, 'r');
+      const last = Buffer.alloc(1);
+      fs.readSync(fd, last, 0, 1, size - 1);
+      if (last[0] === 0x0a) return;
+      stream.write('\n');
+      this.counters.tornLinesEnded++;
+    } catch (err) {
+      this.failure(err);
+    } finally {
+      if (fd >= 0) fs.closeSync(fd);
+    }
+  }
+
   private openReadFd(file: string): void {
     this.closeReadFd();
     try {
@@ -258,6 +281,7 @@ export class LogDestination {
           return;
         }
         this.stream = stream;
+        this.endTornLine(stream);
         // pino-roll appends to the newest file of an earlier run: what it held is not ours to replay.
         this.confirmedBytes = fs.fstatSync(stream.fd).size;
         this.openReadFd(stream.file);

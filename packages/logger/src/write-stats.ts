@@ -12,6 +12,8 @@ export interface WriteStats {
   fileReopens: number;
   /** Files started by rotation. */
   rotations: number;
+  /** Files of an earlier run found ending in part of a line (a write cut by a kill) and ended with a newline before appending. */
+  tornLinesEnded: number;
   /** Bytes waiting to be written. */
   pendingBytes: number;
   /** The last failure, e.g. `ENOSPC: no space left on device`, or null. */
@@ -26,6 +28,7 @@ export function emptyWriteStats(): WriteStats {
     linesTruncated: 0,
     fileReopens: 0,
     rotations: 0,
+    tornLinesEnded: 0,
     pendingBytes: 0,
     lastError: null,
   };
