@@ -140,13 +140,19 @@ export class Loki {
    * timestamp, so pages neither overlap nor miss entries (fewer than `limit` share a timestamp).
    */
   async lines(query: string, startMs: number, endMs: number): Promise<Array<{ ts: string; line: string; labels: Record<string, string> }>> {
-    const limit = 5000;
+    // A page must fit Loki's 4 MB gRPC messages: big lines need smaller pages, found by halving.
+    let limit = 5000;
     const out: Array<{ ts: string; line: string; labels: Record<string, string> }> = [];
     let start = BigInt(startMs) * 1_000_000n;
     const end = BigInt(endMs) * 1_000_000n;
     for (;;) {
       const params = new URLSearchParams({ query, start: String(start), end: String(end), limit: String(limit), direction: 'forward' });
-      const response = await fetch(`${this.url}/loki/api/v1/query_range?${params}`);
+      const response = await fetch(`${this.url}/loki/api/v1/query_range?${params}`, { signal: AbortSignal.timeout(60_000) }).catch((err: unknown) => err as Error);
+      if (response instanceof Error || response.status >= 500) {
+        if (limit <= 100) throw new Error(`Loki query ${query}: ${response instanceof Error ? response.message : `HTTP ${response.status} ${await response.text()}`}`);
+        limit = Math.floor(limit / 2);
+        continue;
+      }
       if (!response.ok) throw new Error(`Loki query ${query}: HTTP ${response.status} ${await response.text()}`);
       const body = (await response.json()) as { data: { result: Array<{ stream: Record<string, string>; values: Array<[string, string]> }> } };
       const page = body.data.result.flatMap((r) => r.values.map(([ts, line]) => ({ ts, line, labels: r.stream })));
