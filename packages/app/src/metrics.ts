@@ -84,6 +84,7 @@ export class Metrics {
     };
     logCounter('guitar_backend_log_write_failures_total', 'Failed log write or open attempts (ENOSPC, EACCES, removed directory, …)', (s) => s.writeFailures);
     logCounter('guitar_backend_log_lines_dropped_total', 'Log lines given up because the memory for unwritten lines was full', (s) => s.linesDropped);
+    logCounter('guitar_backend_log_bytes_dropped_unread_total', 'Log bytes deleted by the volume budget before the sidecar had read them', (s) => s.bytesDroppedUnread);
     logCounter('guitar_backend_log_lines_truncated_total', 'Log lines cut to the maximum line size', (s) => s.linesTruncated);
     new Gauge({ name: 'guitar_backend_log_pending_bytes', help: 'Log bytes waiting to be written', registers: [r], collect() { this.set(sources.logStats().pendingBytes); } });
   }

@@ -19,7 +19,7 @@ Commands:
                           write one rendering to stdout
 
 Options for every command (the committed files use the defaults):
-  --fluent-bit-version V  target Fluent Bit version, major.minor (default 4.2)
+  --fluent-bit-version V  target Fluent Bit version, major.minor (default 5.1)
   --loki-host HOST        Loki host (default loki)
   --loki-port PORT        Loki port (default 3100)
   --environment NAME      env label (default production, local for compose)

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { DEFAULT_SENSITIVE_KEYS, defaultLogSettings, type LogSettings } from '@guitar-backend/logger';
+import { DEFAULT_SENSITIVE_KEYS, SIDECAR_STORAGE_DIR, SIDECAR_TAIL_DB, defaultLogSettings, type LogSettings } from '@guitar-backend/logger';
 import { prop, type PipelineModel, type PluginSection, type Property } from './model.js';
 import { DEFAULT_VERSION } from './plugins/index.js';
 
@@ -22,8 +22,17 @@ export interface DeploymentOptions {
   logLevel: 'error' | 'warn' | 'info' | 'debug';
   /** Fluent Bit's HTTP server: /api/v1/health, /api/v1/metrics/prometheus. */
   httpPort: number;
-  /** Memory the tail input may hold before it pauses reading (it resumes from its DB offsets). */
+  /** Memory the tail input may hold before it pauses reading, should it buffer in memory (it buffers on the filesystem, where this does not apply). */
   tailMemBufLimit: string;
+  /**
+   * Chunks (≤ 2 MB each) held in memory at once; the tail input pauses at this many and resumes
+   * from its DB offsets: the bound on the sidecar's buffer memory.
+   */
+  storageMaxChunksUp: number;
+  /** Disk the loki output's queued chunks may take on the shared volume; past it the oldest chunk is dropped. */
+  lokiStorageLimit: string;
+  /** Seconds between scans for new files: a freshly rotated file waits up to this long to be read. */
+  refreshIntervalSeconds: number;
   outputs: OutputOptions;
 }
 
@@ -55,8 +64,11 @@ export const LOG_TAG = 'guitar-backend.app';
 /** Tag of Fluent Bit's own metrics records. */
 export const METRICS_TAG = 'fluentbit.metrics';
 export const PARSER_NAME = 'guitar-backend-json';
-/** The tail input's position database, on the shared volume; no trailing digits, so pino-roll never takes it for a log file. */
-export const TAIL_DB_FILE = 'fluent-bit-tail.db';
+/**
+ * The tail input's position database, on the shared volume; no trailing digits, so pino-roll never
+ * takes it for a log file. The logger's retention reads it to know what the sidecar has finished.
+ */
+export const TAIL_DB_FILE = SIDECAR_TAIL_DB;
 
 /** Fields the loki output may use as labels: each has a handful of values at most. */
 export const LOW_CARDINALITY_LABELS = ['job', 'env', 'level', 'cluster', 'service', 'module'] as const;
@@ -75,6 +87,7 @@ function lokiOutput(loki: LokiOptions, options: DeploymentOptions, settings: Log
     prop('Labels', labels.join(', ')),
     prop('Line_Format', 'json'),
     prop('Retry_Limit', 'no_limits'),
+    prop('storage.total_limit_size', options.lokiStorageLimit),
   ];
   if (loki.structuredMetadata.length > 0) {
     properties.splice(4, 0, prop('Structured_Metadata', loki.structuredMetadata.map((k) => `${k}=$${k}`).join(', ')));
@@ -159,6 +172,12 @@ export function buildPipeline(settings: LogSettings, options: DeploymentOptions)
     prop('HC_Errors_Count', 5),
     prop('HC_Retry_Failure_Count', 5),
     prop('HC_Period', 60),
+    // Filesystem buffering on the shared volume: what was read survives a sidecar kill.
+    prop('storage.path', joined(SIDECAR_STORAGE_DIR)),
+    prop('storage.sync', 'normal'),
+    prop('storage.max_chunks_up', options.storageMaxChunksUp),
+    prop('storage.backlog.mem_limit', '4M'),
+    prop('storage.metrics', true),
   ];
 
   const parser = {
@@ -183,10 +202,14 @@ export function buildPipeline(settings: LogSettings, options: DeploymentOptions)
         prop('Parser', PARSER_NAME),
         prop('DB', joined(TAIL_DB_FILE)),
         prop('DB.locking', true),
+        // The logger reads the DB as a byte copy (sql.js): offsets must be in the main file, not a -wal.
+        prop('DB.journal_mode', 'delete'),
         prop('Read_from_Head', true),
+        prop('storage.type', 'filesystem'),
+        prop('storage.pause_on_chunks_overlimit', true),
         prop('Mem_Buf_Limit', options.tailMemBufLimit),
         prop('Skip_Long_Lines', true),
-        prop('Refresh_Interval', 5),
+        prop('Refresh_Interval', options.refreshIntervalSeconds),
         prop('Rotate_Wait', 15),
         prop('Buffer_Chunk_Size', `${chunk / 1024}k`),
         prop('Buffer_Max_Size', `${max / 1024}k`),
@@ -248,11 +271,14 @@ function baseOptions(): DeploymentOptions {
     environment: 'production',
     node: { fromEnv: 'NODE_NAME' },
     configDir: '/fluent-bit/etc',
-    flushSeconds: 1,
+    flushSeconds: 0.2,
     graceSeconds: 10,
     logLevel: 'info',
     httpPort: 2020,
     tailMemBufLimit: '16MB',
+    storageMaxChunksUp: 8,
+    lokiStorageLimit: '256M',
+    refreshIntervalSeconds: 0.5,
     outputs: {
       loki: { host: 'loki', port: 3100, structuredMetadata: ['request_id', 'instance_id'] },
       prometheusExporterPort: 2021,

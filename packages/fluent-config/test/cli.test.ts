@@ -35,7 +35,7 @@ test('check fails with a diff when a generated file was edited by hand, and when
   const dir = tempDir();
   run(['generate', '--out', dir]);
   const conf = path.join(dir, COMPOSE_CONFIG_DIR, 'fluent-bit.conf');
-  fs.writeFileSync(conf, fs.readFileSync(conf, 'utf8').replace('Read_from_Head    On', 'Read_from_Head    Off'));
+  fs.writeFileSync(conf, fs.readFileSync(conf, 'utf8').replace(/^(\s+Read_from_Head\s+)On$/m, '$1Off'));
   const edited = run(['check', '--dir', dir]);
   assert.equal(edited.code, 1);
   assert.match(edited.err, /deploy\/fluent-bit\/fluent-bit.conf: differs from what would be generated now/);

@@ -69,7 +69,8 @@ test('a property newer than the target version is refused; an unknown version is
 });
 
 test('wrong value types, an undefined parser, filesystem storage without storage.path and an output matching nothing are refused', () => {
-  let model = withSection(base(), 'inputs', 'tail', (s) => addProperty('storage.type', 'filesystem')(setProperty('Parser', 'missing')(setProperty('Read_from_Head', 'maybe')(s))));
+  let model = withSection(base(), 'inputs', 'tail', (s) => setProperty('Parser', 'missing')(setProperty('Read_from_Head', 'maybe')(s)));
+  model = { ...model, service: model.service.filter((p) => p.key.toLowerCase() !== 'storage.path') };
   model = withSection(model, 'outputs', 'stdout', setProperty('Match', 'nothing.here'));
   const found = messages(model).join('\n');
   assert.match(found, /'read_from_head' must be a boolean \(On\/Off\), got 'maybe'/);

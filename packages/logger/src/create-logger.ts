@@ -1,10 +1,12 @@
 import os from 'node:os';
+import path from 'node:path';
 import { format } from 'node:util';
 import { pino, type Logger, type LogFn } from 'pino';
 import { LogDestination, type LogDestinationOptions } from './destination.js';
 import { httpSerializers } from './http-serializers.js';
 import { createRedactor, type RedactionOptions } from './redact.js';
 import { createSanitizer, DEFAULT_SANITIZE_LIMITS, type SanitizeLimits } from './sanitize.js';
+import { resolveRetentionSettings, type DroppedUnread, type RetentionSettings } from './retention.js';
 import { resolveLogSettings, type LogSettings } from './settings.js';
 import { createStdoutMirror, resolveStdoutMode, type StdoutMode } from './stdout-mirror.js';
 import type { WriteStats } from './write-stats.js';
@@ -21,7 +23,9 @@ export interface LoggerOptions {
   /** Mirror every line to stdout (default: env LOG_STDOUT, else `auto` = pretty on a TTY, off otherwise). */
   stdout?: StdoutMode;
   /** Tuning of the file destination (bounds, check and report intervals, report sink). */
-  destination?: Omit<LogDestinationOptions, 'settings' | 'mirror'>;
+  destination?: Omit<LogDestinationOptions, 'settings' | 'mirror' | 'retention' | 'onDroppedUnread'>;
+  /** When old files go (default: resolveRetentionSettings() from the environment: LOG_WAIT_FOR_SIDECAR, LOG_VOLUME_MB). */
+  retention?: RetentionSettings;
 }
 
 export interface Logging {
@@ -103,9 +107,12 @@ export async function createLogging(options: LoggerOptions = {}): Promise<Loggin
     httpSerializers,
   );
   const mirror = createStdoutMirror(options.stdout ?? resolveStdoutMode(process.env), settings);
+  let reportDrop: (drop: DroppedUnread) => void = () => {};
   const destination = await LogDestination.open({
     ...options.destination,
     settings,
+    retention: options.retention ?? resolveRetentionSettings(settings),
+    onDroppedUnread: (drop) => reportDrop(drop),
     ...(mirror ? { mirror } : {}),
   });
   let closed = false;
@@ -169,6 +176,13 @@ export async function createLogging(options: LoggerOptions = {}): Promise<Loggin
     }
     return pinoChild.call(this, clean, options);
   } as Logger['child'];
+
+  const retentionLog = logger.child({ module: 'logger' });
+  reportDrop = (drop) =>
+    retentionLog.error(
+      { event: 'log.dropped_unread', file_name: path.basename(drop.file), bytes_unread: drop.bytesUnread, budget_bytes: drop.budgetBytes },
+      'log file deleted by the volume budget before the sidecar had read it',
+    );
 
   return {
     logger,

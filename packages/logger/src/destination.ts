@@ -3,6 +3,7 @@ import path from 'node:path';
 import pinoRoll, { type RollStream } from 'pino-roll';
 import type { LogSettings } from './settings.js';
 import { fitLine } from './line-limit.js';
+import { Retention, type DroppedUnread, type RetentionSettings } from './retention.js';
 import { FailureReporter, describeError, emptyWriteStats, type WriteStats } from './write-stats.js';
 
 /**
@@ -14,7 +15,9 @@ import { FailureReporter, describeError, emptyWriteStats, type WriteStats } from
  * - a removed file or directory is noticed within `checkIntervalMs`, recreated, and the lines
  *   written into the removed file meanwhile are written again;
  * - size rotation happens at the write that crosses the size (pino-roll alone waits for a drain
- *   that a busy sync stream does not emit until the event loop yields).
+ *   that a busy sync stream does not emit until the event loop yields);
+ * - old files are deleted by Retention (after each rotation and once a second), which waits for
+ *   the sidecar to finish a file unless the volume budget forces it out.
  */
 
 export interface LogDestinationOptions {
@@ -29,6 +32,10 @@ export interface LogDestinationOptions {
   report?: (text: string) => void;
   /** Called with every line after it was handed to the file (e.g. a stdout mirror). */
   mirror?: (line: string) => void;
+  /** When old files go (default: keep `keepFiles`, no sidecar to wait for, budget of 20 full files). */
+  retention?: RetentionSettings;
+  /** Told of each file the volume budget forced out before the sidecar had read it (called outside any write). */
+  onDroppedUnread?: (drop: DroppedUnread) => void;
 }
 
 /** sonic-boom internals read to move a failed stream's backlog and to drive rotation. */
@@ -63,11 +70,23 @@ export class LogDestination {
   private readonly maxPendingBytes: number;
   private readonly checkIntervalMs: number;
   private readonly maxLineBytes: number;
+  private readonly retention: Retention;
+  private sweeping: Promise<void> | null = null;
+  private sweepAgain = false;
+  private ticks = 0;
 
   private constructor(private readonly options: LogDestinationOptions) {
     this.maxPendingBytes = options.maxPendingBytes ?? 4 * 1024 * 1024;
     this.checkIntervalMs = options.checkIntervalMs ?? 250;
     this.maxLineBytes = options.settings.maxLineBytes;
+    this.retention = new Retention(
+      options.settings,
+      options.retention ?? {
+        waitForSidecar: false,
+        sidecarDb: '',
+        budgetBytes: 20 * options.settings.rotation.maxFileBytes,
+      },
+    );
     const print = options.report ?? ((text: string) => process.stderr.write(text));
     this.reporter = new FailureReporter(options.reportIntervalMs ?? 10_000, print, () => this.stats());
     this.timer = setInterval(() => this.check(), this.checkIntervalMs);
@@ -78,6 +97,7 @@ export class LogDestination {
   static async open(options: LogDestinationOptions): Promise<LogDestination> {
     const destination = new LogDestination(options);
     await destination.tryOpen();
+    await destination.sweep();
     return destination;
   }
 
@@ -109,6 +129,7 @@ export class LogDestination {
   /** Stops the checks and closes the file. Lines still unwritable at this point are counted as dropped. */
   async close(): Promise<void> {
     if (this.closed) return;
+    await this.sweep(); // the rotations of the last burst
     this.closed = true;
     clearInterval(this.timer);
     this.reporter.stop();
@@ -148,6 +169,8 @@ export class LogDestination {
       this.counters.rotations++;
       this.confirmedBytes = 0;
       this.openReadFd(stream.file);
+      // Not inside the write: a dropped-unread report is itself a log record.
+      setImmediate(() => void this.sweep());
     }
   }
 
@@ -166,8 +189,42 @@ export class LogDestination {
     this.reporter.failure();
   }
 
+  /** Applies retention now; concurrent calls coalesce into one more sweep. Never rejects. */
+  sweep(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    if (this.sweeping) {
+      this.sweepAgain = true;
+      return this.sweeping;
+    }
+    this.sweeping = (async () => {
+      do {
+        this.sweepAgain = false;
+        try {
+          const result = await this.retention.sweep(this.file);
+          this.counters.filesWaitingForSidecar = result.waiting;
+          for (const drop of result.droppedUnread) {
+            this.counters.filesDroppedUnread++;
+            this.counters.bytesDroppedUnread += drop.bytesUnread;
+            try {
+              this.options.onDroppedUnread?.(drop);
+            } catch {
+              // a report must not stop retention
+            }
+          }
+        } catch (err) {
+          this.failure(err);
+        }
+      } while (this.sweepAgain && !this.closed);
+    })().finally(() => {
+      this.sweeping = null;
+    });
+    return this.sweeping;
+  }
+
   private check(): void {
     if (this.closed) return;
+    // Retention once a second: a sidecar that catches up lets waiting files go.
+    if (++this.ticks % Math.max(1, Math.round(1000 / this.checkIntervalMs)) === 0) void this.sweep();
     const stream = this.stream;
     if (!stream) {
       void this.tryOpen();
@@ -229,6 +286,29 @@ export class LogDestination {
     }
   }
 
+  /**
+   * pino-roll appends to the newest file of an earlier run. If that run was killed in the middle of
+   * a write, the file ends in part of a line: end it, so the cut line stays one bad record and the
+   * next record starts a line of its own.
+   */
+  private endTornLine(stream: RollStream): void {
+    let fd = -1;
+    try {
+      const size = fs.fstatSync(stream.fd).size;
+      if (size === 0) return;
+      fd = fs.openSync(stream.file, 'r');
+      const last = Buffer.alloc(1);
+      fs.readSync(fd, last, 0, 1, size - 1);
+      if (last[0] === 0x0a) return;
+      stream.write('\n');
+      this.counters.tornLinesEnded++;
+    } catch (err) {
+      this.failure(err);
+    } finally {
+      if (fd >= 0) fs.closeSync(fd);
+    }
+  }
+
   private openReadFd(file: string): void {
     this.closeReadFd();
     try {
@@ -258,6 +338,7 @@ export class LogDestination {
           return;
         }
         this.stream = stream;
+        this.endTornLine(stream);
         // pino-roll appends to the newest file of an earlier run: what it held is not ours to replay.
         this.confirmedBytes = fs.fstatSync(stream.fd).size;
         this.openReadFd(stream.file);
@@ -280,8 +361,7 @@ export class LogDestination {
       file: path.join(dir, `${file.baseName}.${file.extension}`),
       size: `${rotation.maxFileBytes}b`,
       ...(rotation.frequency ? { frequency: rotation.frequency, dateFormat: file.dateFormat[rotation.frequency] } : {}),
-      // With removeOtherLogFiles pino-roll keeps `count` files in all, also those of earlier runs.
-      limit: { count: rotation.keepFiles, removeOtherLogFiles: true },
+      // No `limit`: deleting old files is Retention's job, which waits for the sidecar.
       mkdir: true,
       sync: true,
       symlink: false,

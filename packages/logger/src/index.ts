@@ -22,3 +22,14 @@ export { DEFAULT_SANITIZE_LIMITS, type SanitizeLimits } from './sanitize.js';
 export { listLogFiles, parseLogFileName, type LogFile } from './log-files.js';
 export type { WriteStats } from './write-stats.js';
 export type { StdoutMode } from './stdout-mirror.js';
+export {
+  Retention,
+  SIDECAR_TAIL_DB,
+  SIDECAR_STORAGE_DIR,
+  LOG_FILES_SHARE_OF_VOLUME,
+  resolveRetentionSettings,
+  type DroppedUnread,
+  type RetentionSettings,
+  type SweepResult,
+} from './retention.js';
+export { readSidecarPositions, type ReadPosition } from './sidecar-positions.js';

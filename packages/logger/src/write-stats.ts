@@ -12,6 +12,14 @@ export interface WriteStats {
   fileReopens: number;
   /** Files started by rotation. */
   rotations: number;
+  /** Files of an earlier run found ending in part of a line (a write cut by a kill) and ended with a newline before appending. */
+  tornLinesEnded: number;
+  /** Old log files deleted by the volume budget before the sidecar had read all of them. */
+  filesDroppedUnread: number;
+  /** The bytes of those files the sidecar had not read: lost to the log pipeline. */
+  bytesDroppedUnread: number;
+  /** Old files beyond the kept count, kept because the sidecar has not finished them (at the last sweep). */
+  filesWaitingForSidecar: number;
   /** Bytes waiting to be written. */
   pendingBytes: number;
   /** The last failure, e.g. `ENOSPC: no space left on device`, or null. */
@@ -26,6 +34,10 @@ export function emptyWriteStats(): WriteStats {
     linesTruncated: 0,
     fileReopens: 0,
     rotations: 0,
+    tornLinesEnded: 0,
+    filesDroppedUnread: 0,
+    bytesDroppedUnread: 0,
+    filesWaitingForSidecar: 0,
     pendingBytes: 0,
     lastError: null,
   };

@@ -41,4 +41,4 @@ export function findPlugin(kind: PluginKind, name: string): PluginSpec | undefin
  * checked against it; `since` marks what older targets lack.
  */
 export const SUPPORTED_VERSIONS = ['3.0', '3.1', '3.2', '4.0', '4.1', '4.2', '5.0', '5.1'] as const;
-export const DEFAULT_VERSION = '4.2';
+export const DEFAULT_VERSION = '5.1';

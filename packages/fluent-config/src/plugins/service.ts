@@ -18,6 +18,11 @@ export const serviceProperties: readonly PropertySpec[] = [
   spec('storage.sync', 'string', { choices: ['normal', 'full'] }),
   spec('storage.metrics', 'boolean'),
   spec('storage.backlog.mem_limit', 'size'),
+  spec('storage.max_chunks_up', 'integer'),
+  spec('storage.checksum', 'boolean'),
+  spec('storage.delete_irrecoverable_chunks', 'boolean'),
+  spec('scheduler.base', 'integer'),
+  spec('scheduler.cap', 'integer'),
 ];
 
 /** [PARSER] keys of the json format. */

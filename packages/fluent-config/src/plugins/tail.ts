@@ -16,7 +16,7 @@ export const tail: PluginSpec = {
     spec('db.locking', 'boolean'),
     spec('db.journal_mode', 'string', { choices: ['wal', 'delete', 'truncate', 'persist', 'memory', 'off'] }),
     spec('read_from_head', 'boolean'),
-    spec('refresh_interval', 'integer'),
+    spec('refresh_interval', 'time'),
     spec('rotate_wait', 'time'),
     spec('ignore_older', 'time'),
     spec('buffer_chunk_size', 'size'),
