@@ -112,9 +112,13 @@ test('probe paths and ports are the app\'s real routes and port; the sidecar\'s 
   const options = kubernetesOptions();
   const sidecarPorts = Object.fromEntries(sidecar.ports.map((p: any) => [p.name, p.containerPort]));
   assert.deepEqual(sidecarPorts, { 'fb-http': options.httpPort, 'fb-metrics': options.outputs.prometheusExporterPort });
-  for (const probe of [sidecar.startupProbe, sidecar.livenessProbe, sidecar.readinessProbe]) {
-    assert.deepEqual(probe.httpGet, { path: '/api/v1/health', port: 'fb-http' });
+  // Fluent Bit's own liveness, not its output's health: Health_Check is off in the generated config.
+  for (const probe of [sidecar.startupProbe, sidecar.livenessProbe]) {
+    assert.deepEqual(probe.httpGet, { path: '/api/v1/uptime', port: 'fb-http' });
   }
+  // A sidecar's readiness gates the pod's: shipping trouble must not take the app out of its Service.
+  assert.equal(sidecar.readinessProbe, undefined);
+  assert.match(readRepo(CONFIGMAP_FILE), /Health_Check\s+Off/);
 });
 
 test('both containers mount the shared emptyDir at the logger\'s directory; the app logs there; NODE_NAME comes from the downward API', () => {
