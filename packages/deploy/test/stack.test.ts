@@ -16,10 +16,11 @@ import { lokiConfig, prometheusConfig, writeFluentBitConfig, type StackPorts } f
  *
  * Changed from the files, besides paths, hosts and ports:
  * - Prometheus scrapes and evaluates every 2 s instead of 15 s (the waits are seconds).
- * - For the outage, the time scale shrinks with the mechanism unchanged: the real config survives
+ * - For the outages, the time scale shrinks with the mechanism unchanged: the real config survives
  *   a 2 h outage because Loki's out-of-order window (max_chunk_age / 2 = 3 h) exceeds the outage
- *   plus the sidecar's retry cap (60 s). Here Loki comes back with max_chunk_age 2m (a 60 s window),
- *   the sidecar's retry cap is 5 s, and the outage lasts about 25 s.
+ *   plus the sidecar's retry cap (60 s). Here the outage lasts 20 s, the sidecar's retry cap is 5 s,
+ *   and Loki comes back with max_chunk_age 2m (a 60 s window: nothing lost) or 20s (a 10 s window,
+ *   as the old 1 h window was against 2 h: lines lost, and counted).
  */
 
 const fluentBit = process.env.FLUENT_BIT_BIN;
@@ -159,6 +160,12 @@ test('the compose stack without a container engine: app, Fluent Bit, Loki and Pr
       const read = await waitFor('fluentbit_input_records_total of the tail input', async () => (await promQuery('sum by (pod) (fluentbit_input_records_total{name=~"tail.*"}) > 0'))[0], 30_000, 1000);
       assert.equal(written.metric.pod, read.metric.pod);
       assert.ok((await promQuery('loki_distributor_lines_received_total')).length > 0, 'Loki\'s own metrics are scraped');
+      // The k8s probe paths of Loki and Prometheus, asked of the running programs.
+      const docs = loadK8s();
+      for (const [name, base] of [['loki', lokiUrl], ['prometheus', promUrl]] as const) {
+        const container = (find(docs, 'Deployment', name) as any).spec.template.spec.containers[0];
+        for (const probe of [container.readinessProbe, container.livenessProbe]) assert.equal(await statusOf(`${base}${probe.httpGet.path}`), 200, `${name} ${probe.httpGet.path}`);
+      }
     });
 
     await t.test('lines Loki refuses (10 days old, 11 minutes ahead) are counted, fire LokiDiscardingLogs, and leave the sidecar\'s probes passing', async () => {
@@ -190,31 +197,54 @@ test('the compose stack without a container engine: app, Fluent Bit, Loki and Pr
       assert.ok(fb.running);
     });
 
-    await t.test(`a Loki outage (about ${OUTAGE_MS / 1000} s, shortened) loses nothing: the sidecar buffers and retries, Loki takes the backlog within its window`, async () => {
+    /** Stops Loki for OUTAGE_MS while the app writes (`event` records, numbered); restarts it with `maxChunkAge`. Returns how many were written. */
+    const outage = async (event: string, maxChunkAge: string): Promise<number> => {
       await lokiProcess.stop();
       const outageStart = Date.now();
       let seq = 0;
       const probeResults: boolean[] = [];
       while (Date.now() - outageStart < OUTAGE_MS) {
-        appendRecord(dirs.logs, { event: 'outage.check', seq: seq++, message: 'written while Loki is down' });
+        appendRecord(dirs.logs, { event, seq: seq++, message: 'written while Loki is down' });
         await fetch(`${appUrl}/api/health`).then((r) => r.arrayBuffer());
         if (seq % 20 === 0) probeResults.push(await probesPass());
         await new Promise((r) => setTimeout(r, 100));
       }
       assert.ok(probeResults.length > 0 && probeResults.every(Boolean), 'the sidecar\'s probe paths answer 200 while its output fails');
-      lokiProcess = startLoki({ 'ingester.max_chunk_age': '2m' });
+      lokiProcess = startLoki({ 'ingester.max_chunk_age': maxChunkAge });
       await lokiReady();
+      return seq;
+    };
+    const seqsInLoki = async (event: string): Promise<Set<number>> =>
+      new Set((await logql(`{job="guitar-backend"} | json | event="${event}"`, 600_000)).flatMap((s) => s.values.map(([, line]) => (JSON.parse(line) as { seq: number }).seq)));
+
+    await t.test(`a Loki outage (${OUTAGE_MS / 1000} s, within a 60 s window) loses nothing: the sidecar buffers and retries, Loki takes the backlog`, async () => {
+      const written = await outage('outage.check', '2m');
+      const back = Date.now();
       // The app keeps writing (Prometheus scrapes it every 2 s): fresh lines reach Loki before old chunks' retries.
-      const delivered = await waitFor(`all ${seq} lines written during the outage in Loki`, async () => {
-        const seqs = new Set((await logql('{job="guitar-backend"} | json | event="outage.check"', 600_000)).flatMap((s) => s.values.map(([, line]) => (JSON.parse(line) as { seq: number }).seq)));
-        return seqs.size === seq ? seqs : undefined;
-      }, 60_000, 2000).catch(async (err: Error) => {
-        const seqs = new Set((await logql('{job="guitar-backend"} | json | event="outage.check"', 600_000)).flatMap((s) => s.values.map(([, line]) => (JSON.parse(line) as { seq: number }).seq)));
-        return assert.fail(`${err.message}: ${seqs.size} of ${seq}, discarded ${JSON.stringify(await lokiDiscarded())}\n${outputs()}`);
-      });
-      assert.equal(delivered.size, seq);
+      const delivered = await waitFor(`all ${written} lines written during the outage in Loki`, async () => {
+        const seqs = await seqsInLoki('outage.check');
+        return seqs.size === written ? seqs : undefined;
+      }, 60_000, 2000).catch(async (err: Error) => assert.fail(`${err.message}: ${(await seqsInLoki('outage.check')).size} of ${written}, discarded ${JSON.stringify(await lokiDiscarded())}\n${outputs()}`));
+      assert.equal(delivered.size, written);
+      t.diagnostic(`outage within the window: ${delivered.size} of ${written} lines stored, all in Loki ${((Date.now() - back) / 1000).toFixed(0)} s after it was ready`);
       assert.deepEqual(await lokiDiscarded(), {}, 'Loki refused nothing of the backlog');
       assert.ok(fb.running && (await probesPass()));
+    });
+
+    await t.test(`an outage longer than Loki's window (${OUTAGE_MS / 1000} s against 10 s, as 2 h was against the old 1 h) loses lines, and says so: too_far_behind, LokiDiscardingLogs`, async () => {
+      const written = await outage('long-outage.check', '20s');
+      const discarded = await waitFor('Loki refusing part of the backlog as too far behind', async () => {
+        const d = await lokiDiscarded();
+        return (d.too_far_behind ?? 0) > 0 ? d : undefined;
+      }, 40_000, 1000).catch(async (err: Error) => assert.fail(`${err.message}: ${JSON.stringify(await lokiDiscarded())}, ${(await seqsInLoki('long-outage.check')).size} of ${written} in Loki`));
+      const firing = await waitFor('LokiDiscardingLogs firing for too_far_behind', async () => {
+        const alerts = (await getJson<{ data: { alerts: Array<{ labels: Record<string, string>; state: string }> } }>(`${promUrl}/api/v1/alerts`)).data.alerts;
+        return alerts.some((a) => a.labels.alertname === 'LokiDiscardingLogs' && a.labels.reason === 'too_far_behind' && a.state === 'firing') || undefined;
+      }, 30_000, 1000);
+      assert.ok(firing);
+      const stored = (await seqsInLoki('long-outage.check')).size;
+      assert.ok(stored < written, `${stored} of ${written} stored although ${discarded.too_far_behind} were refused`);
+      t.diagnostic(`outage beyond the window: ${stored} of ${written} lines stored, Loki refused ${discarded.too_far_behind} as too_far_behind`);
     });
   } finally {
     for (const p of [...processes].reverse()) await p.stop();
