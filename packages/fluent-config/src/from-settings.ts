@@ -20,7 +20,7 @@ export interface DeploymentOptions {
   /** Seconds Fluent Bit keeps flushing after SIGTERM: must be below the pod's terminationGracePeriodSeconds. */
   graceSeconds: number;
   logLevel: 'error' | 'warn' | 'info' | 'debug';
-  /** Fluent Bit's HTTP server: /api/v1/health, /api/v1/metrics/prometheus. */
+  /** Fluent Bit's HTTP server: /api/v1/uptime (the probes), /api/v1/metrics/prometheus. */
   httpPort: number;
   /** Memory the tail input may hold before it pauses reading (it resumes from its DB offsets). */
   tailMemBufLimit: string;
