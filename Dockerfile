@@ -1,7 +1,9 @@
 # guitar-backend service image.
 #   docker build -t guitar-backend:0.1.0 .
 # Multi-stage: the build stage compiles the workspace, `pnpm deploy` copies the app with its
-# production dependencies only; the runtime stage runs it as a fixed non-root user.
+# production dependencies only, exactly as the workspace lockfile pins them (injected workspace
+# packages: no second resolution, no registry metadata needed); the runtime stage runs it as a
+# fixed non-root user.
 
 ARG NODE_IMAGE=node:20.20.2-bookworm-slim
 
@@ -18,7 +20,7 @@ RUN pnpm install --frozen-lockfile
 COPY packages/logger packages/logger
 COPY packages/app packages/app
 RUN pnpm exec tsc -b packages/app \
- && pnpm --filter @guitar-backend/app deploy --prod --legacy /out \
+ && pnpm --filter @guitar-backend/app deploy --prod --config.inject-workspace-packages=true /out \
  && rm -rf /out/test /out/bench /out/dist/test /out/dist/bench /out/src
 
 FROM ${NODE_IMAGE} AS runtime

@@ -26,7 +26,7 @@ test('multi-stage on a pinned Node 20 slim base; pnpm pinned as the workspace pi
   assert.deepEqual(all('FROM'), ['${NODE_IMAGE} AS build', '${NODE_IMAGE} AS runtime']);
   assert.ok(all('RUN').some((r) => r.includes(`npm install --global ${rootPackage.packageManager}`)));
   assert.ok(all('RUN').some((r) => /pnpm install --frozen-lockfile/.test(r)));
-  assert.ok(all('RUN').some((r) => /pnpm --filter @guitar-backend\/app deploy --prod/.test(r)));
+  assert.ok(all('RUN').some((r) => /pnpm --filter @guitar-backend\/app deploy --prod --config\.inject-workspace-packages=true /.test(r)), 'deploy from the workspace lockfile, as the test below does');
 });
 
 test('a fixed non-root numeric user owns the log directory; k8s and compose run as the same ids', () => {
@@ -52,7 +52,7 @@ test('HEALTHCHECK asks /api/health on the port the service listens on; EXPOSE ma
 test('what the Dockerfile copies into the image (pnpm deploy --prod) runs on its own and answers its HEALTHCHECK', { timeout: 180_000 }, async () => {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'image-'));
   const pnpm = process.env.npm_execpath && /pnpm/.test(process.env.npm_execpath) ? [process.execPath, process.env.npm_execpath] : ['npx', '--yes', rootPackage.packageManager];
-  const deploy = spawnSync(pnpm[0] ?? 'npx', [...pnpm.slice(1), '--filter', '@guitar-backend/app', 'deploy', '--prod', '--legacy', '--offline', out], { cwd: repoRoot, encoding: 'utf8' });
+  const deploy = spawnSync(pnpm[0] ?? 'npx', [...pnpm.slice(1), '--filter', '@guitar-backend/app', 'deploy', '--prod', '--config.inject-workspace-packages=true', '--offline', out], { cwd: repoRoot, encoding: 'utf8' });
   assert.equal(deploy.status, 0, deploy.stderr + deploy.stdout);
   for (const dev of ['typescript', 'eslint', 'ajv']) assert.ok(!fs.existsSync(path.join(out, 'node_modules', dev)), `${dev} is a dev dependency`);
   await withApp(

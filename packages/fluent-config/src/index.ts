@@ -13,6 +13,7 @@ export {
   type OutputOptions,
 } from './from-settings.js';
 export { validatePipeline, assertValidPipeline, ConfigValidationError, parseSize, type ValidationIssue } from './validate.js';
+export { SCHEMA_RELEASES, schemaFile, schemaForVersion, schemaProperties, type FluentBitSchema } from './schema.js';
 export { pluginSpecs, findPlugin, genericProperties, serviceProperties, parserProperties, SUPPORTED_VERSIONS, DEFAULT_VERSION } from './plugins/index.js';
 export type { PluginSpec, PropertySpec } from './plugins/index.js';
 export { renderClassicConfig, renderClassicParsers } from './render/classic.js';

@@ -8,6 +8,7 @@ import {
   SUPPORTED_VERSIONS,
   type PropertySpec,
 } from './plugins/index.js';
+import { SCHEMA_RELEASES, schemaForVersion, schemaProperties } from './schema.js';
 
 export interface ValidationIssue {
   /** e.g. `output loki`, `input tail`, `service`, `parser guitar-backend-json`. */
@@ -109,7 +110,27 @@ function checkPlugin(s: PluginSection, model: PipelineModel, issues: ValidationI
     issues.push({ section: sectionName(s), message: `${sectionName(s)}: this generator has no knowledge of the ${s.kind} plugin '${s.plugin}'` });
     return;
   }
-  checkProperties(sectionName(s), s.properties, [...plugin.properties, ...genericProperties[s.kind]], model.version, issues);
+  const specs = [...plugin.properties, ...genericProperties[s.kind]];
+  checkProperties(sectionName(s), s.properties, specs, model.version, issues);
+  checkAgainstSchema(s, specs, model.version, issues);
+}
+
+/** Every property must also be one the real Fluent Bit of the target release lists for the plugin. */
+function checkAgainstSchema(s: PluginSection, specs: readonly PropertySpec[], version: string, issues: ValidationIssue[]): void {
+  const schema = schemaForVersion(version);
+  if (!schema) return;
+  const release = SCHEMA_RELEASES[version] ?? version;
+  const listed = schemaProperties(schema, s.kind, s.plugin);
+  if (!listed) {
+    issues.push({ section: sectionName(s), message: `${sectionName(s)}: the plugin is not in Fluent Bit ${release}'s schema` });
+    return;
+  }
+  for (const property of s.properties) {
+    const key = property.key.toLowerCase();
+    const spec = specs.find((p) => p.name === key);
+    if (!spec || key === 'name' || spec.unlistedInSchema || listed.has(key)) continue;
+    issues.push({ section: sectionName(s), key, message: `${sectionName(s)}: '${property.key}' is not a property of ${s.plugin} in Fluent Bit ${release}` });
+  }
 }
 
 function tagMatches(pattern: string, tag: string): boolean {

@@ -1,43 +1,9 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 
 /** The repository root (tests run from packages/fluent-config/dist/test). */
 export const repoRoot = path.resolve(fileURLToPath(new URL('../../../../', import.meta.url)));
-
-/** shared/ sits beside the checkout, in CI as on the developers' machines. */
-export const schemaPath = path.resolve(repoRoot, '..', 'shared', 'fluent-bit', 'schema-4.2.8.json');
-
-interface SchemaOption {
-  name: string;
-  type: string;
-}
-interface SchemaPlugin {
-  name: string;
-  properties: Record<string, SchemaOption[]>;
-}
-interface Schema {
-  'fluent-bit': { version: string };
-  inputs: SchemaPlugin[];
-  filters: SchemaPlugin[];
-  outputs: SchemaPlugin[];
-}
-
-export function loadSchema(): Schema {
-  if (!fs.existsSync(schemaPath)) {
-    throw new Error(`the Fluent Bit schema is not at ${schemaPath}: shared/ must sit beside the checkout, as in CI`);
-  }
-  return JSON.parse(fs.readFileSync(schemaPath, 'utf8')) as Schema;
-}
-
-/** Lower-case names of every property the real Fluent Bit lists for a plugin. */
-export function schemaProperties(schema: Schema, kind: 'input' | 'filter' | 'output', name: string): Set<string> | null {
-  const list = kind === 'input' ? schema.inputs : kind === 'filter' ? schema.filters : schema.outputs;
-  const plugin = list.find((p) => p.name === name);
-  if (!plugin) return null;
-  return new Set(Object.values(plugin.properties).flat().map((o) => o.name.toLowerCase()));
-}
 
 export type Section = { type: string; entries: Array<[string, string]> };
 

@@ -71,7 +71,7 @@ test('high-cardinality Loki labels are refused', () => {
 test('a property newer than the target version is refused; an unknown version is refused', () => {
   const old = { ...base(), version: '3.0' };
   assert.deepEqual(messages(old), ["output loki: 'Structured_Metadata' needs Fluent Bit ≥ 3.1; the target is 3.0"]);
-  assert.match(messages({ ...base(), version: '5.0' })[0] ?? '', /Fluent Bit 5.0 is not a target this generator knows \(known: 3\.0, .*4\.2\)/);
+  assert.match(messages({ ...base(), version: '6.0' })[0] ?? '', /Fluent Bit 6.0 is not a target this generator knows \(known: 3\.0, .*4\.2, 5\.0, 5\.1\)/);
 });
 
 test('wrong value types, an undefined parser, filesystem storage without storage.path and an output matching nothing are refused', () => {

@@ -36,6 +36,9 @@ export function findPlugin(kind: PluginKind, name: string): PluginSpec | undefin
   return pluginSpecs.find((p) => p.kind === kind && p.name === name.toLowerCase());
 }
 
-/** Fluent Bit versions the knowledge covers (checked against 4.2.8's schema; `since` marks later additions). */
-export const SUPPORTED_VERSIONS = ['3.0', '3.1', '3.2', '4.0', '4.1', '4.2'] as const;
+/**
+ * Fluent Bit versions the knowledge covers. Targets with a schema in schemas/ (4.2, 5.1) are also
+ * checked against it; `since` marks what older targets lack.
+ */
+export const SUPPORTED_VERSIONS = ['3.0', '3.1', '3.2', '4.0', '4.1', '4.2', '5.0', '5.1'] as const;
 export const DEFAULT_VERSION = '4.2';
