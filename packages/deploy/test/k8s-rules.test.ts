@@ -238,3 +238,20 @@ test('the README states the minimum Kubernetes version, which is the newest feat
     port.targetPort = saved;
   }
 });
+
+test('no password is written in k8s/: Grafana\'s admin password comes from a Secret the operator creates', () => {
+  const problems: string[] = [];
+  for (const { name, spec } of podSpecs) {
+    for (const c of containersOf(spec)) {
+      for (const e of c.env ?? []) {
+        if (/PASSWORD|SECRET|TOKEN/i.test(e.name) && e.value !== undefined) problems.push(`${name}/${c.name}: ${e.name} has a value in the file`);
+      }
+    }
+  }
+  assert.deepEqual(problems, []);
+  const grafana = (find(docs, 'Deployment', 'grafana') as any).spec.template.spec.containers[0];
+  const ref = grafana.env.find((e: any) => e.name === 'GF_SECURITY_ADMIN_PASSWORD')?.valueFrom?.secretKeyRef;
+  assert.ok(ref?.name && ref.optional !== true, 'GF_SECURITY_ADMIN_PASSWORD from a required Secret');
+  assert.ok(!docs.some((d) => d.object.kind === 'Secret'), 'no Secret with a password in k8s/');
+  assert.match(readRepo('README.md'), new RegExp(`create secret generic ${ref.name} `), 'the README says how to create it');
+});
