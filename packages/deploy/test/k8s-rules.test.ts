@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { CONTAINER_LOG_DIR } from '@guitar-backend/logger';
-import { DEFAULT_VERSION, kubernetesOptions, renderKubernetesConfigMap, CONFIGMAP_FILE, CONFIGMAP_NAME } from '@guitar-backend/fluent-config';
+import { CONTAINER_LOG_DIR, defaultLogSettings } from '@guitar-backend/logger';
+import { DEFAULT_VERSION, buildPipeline, kubernetesOptions, renderKubernetesConfigMap, CONFIGMAP_FILE, CONFIGMAP_NAME } from '@guitar-backend/fluent-config';
 import { renderConfigMaps } from '../src/index.js';
 import { find, loadK8s, readRepo, repoRoot } from './helpers.js';
 import { withApp } from './app-process.js';
@@ -254,4 +254,19 @@ test('no password is written in k8s/: Grafana\'s admin password comes from a Sec
   assert.ok(ref?.name && ref.optional !== true, 'GF_SECURITY_ADMIN_PASSWORD from a required Secret');
   assert.ok(!docs.some((d) => d.object.kind === 'Secret'), 'no Secret with a password in k8s/');
   assert.match(readRepo('README.md'), new RegExp(`create secret generic ${ref.name} `), 'the README says how to create it');
+});
+
+test('the shared log volume holds the app\'s own files and the sidecar\'s full Loki queue, with room to spare', () => {
+  const size = (q: string): number => {
+    const m = /^(\d+)(Ki|Mi|Gi|K|M|G)$/.exec(q);
+    assert.ok(m, `unreadable size ${q}`);
+    return Number(m[1]) * 1024 ** (['K', 'M', 'G'].indexOf(m[2]![0]!) + 1);
+  };
+  const volume = appPod.volumes.find((v: any) => v.name === 'logs').emptyDir.sizeLimit as string;
+  const loki = buildPipeline(defaultLogSettings, kubernetesOptions()).outputs.find((o) => o.plugin === 'loki');
+  const queue = loki?.properties.find((p) => p.key === 'storage.total_limit_size')?.value;
+  assert.ok(queue, 'the loki output has a storage.total_limit_size');
+  const appFiles = defaultLogSettings.rotation.keepFiles * defaultLogSettings.rotation.maxFileBytes;
+  // Past sizeLimit the kubelet evicts the pod: the app's files plus the queue must leave a quarter free.
+  assert.ok(appFiles + size(queue) <= 0.75 * size(volume), `${appFiles} B of logs + ${queue} of queue in ${volume}`);
 });
