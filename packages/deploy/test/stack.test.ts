@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { find, loadK8s, readRepo, repoRoot } from './helpers.js';
+import { find, loadK8s, parseStrict, readRepo, repoRoot } from './helpers.js';
 import { freePort, getJson, onPath, Running, statusOf, waitFor } from './processes.js';
 import { lokiConfig, prometheusConfig, writeFluentBitConfig, type StackPorts } from './stack-configs.js';
 
@@ -15,7 +15,8 @@ import { lokiConfig, prometheusConfig, writeFluentBitConfig, type StackPorts } f
  * directory shared by the app and Fluent Bit; everything on 127.0.0.1 ports).
  *
  * Changed from the files, besides paths, hosts and ports:
- * - Prometheus scrapes and evaluates every 2 s instead of 15 s (the waits are seconds).
+ * - Prometheus scrapes and evaluates every 2 s instead of 15 s (the waits are seconds), and
+ *   FluentBitNotReading's expression is asked with a 30 s window instead of 10 minutes.
  * - For the outages, the time scale shrinks with the mechanism unchanged: the real config survives
  *   a 2 h outage because Loki's out-of-order window (max_chunk_age / 2 = 3 h) exceeds the outage
  *   plus the sidecar's retry cap (60 s). Here the outage lasts 20 s, the sidecar's retry cap is 5 s,
@@ -195,6 +196,32 @@ test('the compose stack without a container engine: app, Fluent Bit, Loki and Pr
       assert.ok(errors >= 8);
       assert.ok(await probesPass(), `an output with errors keeps the sidecar's probe paths (${probePaths.join(', ')}) at 200`);
       assert.ok(fb.running);
+    });
+
+    await t.test('a stuck sidecar (frozen with SIGSTOP: not reading, not shipping) is detected: its liveness path stops answering, TargetDown and FluentBitNotReading (window shortened to 30 s) find it', async () => {
+      const rules = parseStrict(readRepo('deploy/prometheus/rules.yml'), 'rules.yml') as { groups: Array<{ rules: Array<{ alert?: string; expr: string }> }> };
+      const expr = (alert: string): string => {
+        const rule = rules.groups.flatMap((g) => g.rules).find((r) => r.alert === alert);
+        assert.ok(rule, `no alert ${alert}`);
+        return rule.expr;
+      };
+      const notReading = expr('FluentBitNotReading');
+      assert.match(notReading, /\[10m\]/);
+      const shortened = notReading.replaceAll('[10m]', '[30s]');
+      assert.deepEqual(await promQuery(shortened), [], 'quiet while the sidecar reads');
+      fb.signal('SIGSTOP');
+      try {
+        await waitFor('the liveness path failing', async () => !(await probesPass()), 10_000, 500);
+        const down = await waitFor('TargetDown\'s expression finding the sidecar', async () => (await promQuery(expr('TargetDown'))).find((r) => r.metric.job === 'fluent-bit'), 20_000, 1000);
+        assert.ok(down);
+        const found = await waitFor('FluentBitNotReading\'s expression finding the pod', async () => (await promQuery(shortened))[0], 60_000, 2000);
+        assert.ok(found.metric.pod);
+      } finally {
+        fb.signal('SIGCONT');
+      }
+      appendRecord(dirs.logs, { event: 'resumed.check', message: 'after the sidecar resumed' });
+      await waitFor('the sidecar shipping again', async () => (await logql('{job="guitar-backend"} | json | event="resumed.check"', 600_000)).length > 0, 30_000, 1000);
+      assert.ok(await probesPass());
     });
 
     /** Stops Loki for OUTAGE_MS while the app writes (`event` records, numbered); restarts it with `maxChunkAge`. Returns how many were written. */
