@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -47,7 +48,10 @@ test('docker-compose.yml validates against the compose specification schema; a b
 });
 
 test('docker-compose config -q accepts it with GRAFANA_ADMIN_PASSWORD set, and refuses it without (Debian docker-compose)', { skip: spawnSync('docker-compose', ['version'], { encoding: 'utf8' }).status !== 0 ? 'docker-compose is not installed (.ci/run installs Debian\'s package)' : false }, () => {
-  const run = (env: NodeJS.ProcessEnv) => spawnSync('docker-compose', ['-f', path.join(repoRoot, 'docker-compose.yml'), 'config', '-q'], { encoding: 'utf8', cwd: repoRoot, env });
+  // An empty env file: a developer's own .env must not supply the password to this check.
+  const noEnvFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'compose-env-')), 'empty.env');
+  fs.writeFileSync(noEnvFile, '');
+  const run = (env: NodeJS.ProcessEnv) => spawnSync('docker-compose', ['--env-file', noEnvFile, '-f', path.join(repoRoot, 'docker-compose.yml'), 'config', '-q'], { encoding: 'utf8', cwd: repoRoot, env });
   const { GRAFANA_ADMIN_PASSWORD: _unset, ...withoutPassword } = process.env;
   const ok = run({ ...withoutPassword, GRAFANA_ADMIN_PASSWORD: 'a-password-of-the-operator' });
   assert.equal(ok.status, 0, ok.stderr);
