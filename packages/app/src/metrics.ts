@@ -82,6 +82,8 @@ export class Metrics {
         },
       });
     };
+    // Compared with the sidecar's tail input by the FluentBitNotReading alert.
+    logCounter('guitar_backend_log_lines_written_total', 'Log lines handed to the log file (written, or held in its bounded backlog)', (s) => s.linesWritten);
     logCounter('guitar_backend_log_write_failures_total', 'Failed log write or open attempts (ENOSPC, EACCES, removed directory, …)', (s) => s.writeFailures);
     logCounter('guitar_backend_log_lines_dropped_total', 'Log lines given up because the memory for unwritten lines was full', (s) => s.linesDropped);
     logCounter('guitar_backend_log_bytes_dropped_unread_total', 'Log bytes deleted by the volume budget before the sidecar had read them', (s) => s.bytesDroppedUnread);

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -46,9 +47,43 @@ test('docker-compose.yml validates against the compose specification schema; a b
   assert.equal(validateCompose(badType), false);
 });
 
-test('docker-compose config -q accepts it (Debian docker-compose)', { skip: spawnSync('docker-compose', ['version'], { encoding: 'utf8' }).status !== 0 ? 'docker-compose is not installed (.ci/run installs Debian\'s package)' : false }, () => {
-  const ok = spawnSync('docker-compose', ['-f', path.join(repoRoot, 'docker-compose.yml'), 'config', '-q'], { encoding: 'utf8', cwd: repoRoot });
+test('docker-compose config -q accepts it with GRAFANA_ADMIN_PASSWORD set, and refuses it without (Debian docker-compose)', { skip: spawnSync('docker-compose', ['version'], { encoding: 'utf8' }).status !== 0 ? 'docker-compose is not installed (.ci/run installs Debian\'s package)' : false }, () => {
+  // An empty env file: a developer's own .env must not supply the password to this check.
+  const noEnvFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'compose-env-')), 'empty.env');
+  fs.writeFileSync(noEnvFile, '');
+  const run = (env: NodeJS.ProcessEnv) => spawnSync('docker-compose', ['--env-file', noEnvFile, '-f', path.join(repoRoot, 'docker-compose.yml'), 'config', '-q'], { encoding: 'utf8', cwd: repoRoot, env });
+  const { GRAFANA_ADMIN_PASSWORD: _unset, ...withoutPassword } = process.env;
+  const ok = run({ ...withoutPassword, GRAFANA_ADMIN_PASSWORD: 'a-password-of-the-operator' });
   assert.equal(ok.status, 0, ok.stderr);
+  const refused = run(withoutPassword);
+  assert.notEqual(refused.status, 0);
+  assert.match(refused.stderr, /GRAFANA_ADMIN_PASSWORD/);
+});
+
+test('exposure: every published port is bound to 127.0.0.1, and no admin password is written in the file', () => {
+  const published = Object.entries(services).flatMap(([name, s]) => ((s.ports ?? []) as string[]).map((p) => ({ name, p: String(p) })));
+  assert.ok(published.length >= 6, published.map((x) => x.p).join(', '));
+  for (const { name, p } of published) assert.match(p, /^127\.0\.0\.1:\d+:\d+$/, `${name} publishes ${p} beyond localhost`);
+  for (const [name, s] of Object.entries(services)) {
+    for (const [key, value] of Object.entries((s.environment ?? {}) as Record<string, string>)) {
+      if (/PASSWORD|SECRET|TOKEN/i.test(key)) assert.match(String(value), /^\$\{[A-Z_]+:\?[^}]+\}$/, `${name}: ${key} must come from a required variable, not the file`);
+    }
+  }
+  assert.equal(services.grafana.environment.GF_AUTH_ANONYMOUS_ORG_ROLE, 'Viewer');
+});
+
+test('stop order is the pod\'s: Fluent Bit starts before the app and stops after it, Loki after Fluent Bit', () => {
+  // compose starts a service after what it depends on and stops it before them.
+  const dependsOn = (from: string, to: string, seen = new Set<string>()): boolean => {
+    if (seen.has(from)) return false;
+    seen.add(from);
+    return Object.keys(services[from]?.depends_on ?? {}).some((d) => d === to || dependsOn(d, to, seen));
+  };
+  assert.ok(dependsOn('app', 'fluent-bit'), 'the app must depend on fluent-bit');
+  assert.ok(!dependsOn('fluent-bit', 'app'), 'fluent-bit must not depend on the app: compose would stop it first');
+  assert.ok(dependsOn('fluent-bit', 'loki'), 'fluent-bit depends on loki, so Loki outlives the last flush');
+  const seconds = (d: string): number => Number(/^(\d+)s$/.exec(d)?.[1] ?? NaN);
+  assert.ok(seconds(services['fluent-bit'].stop_grace_period) > composeOptions().graceSeconds, 'Fluent Bit\'s stop_grace_period must exceed its Grace');
 });
 
 test('the pod: a service that joins another\'s network namespace publishes no ports; the pod publishes the app\'s and Fluent Bit\'s', () => {
@@ -58,7 +93,7 @@ test('the pod: a service that joins another\'s network namespace publishes no po
     assert.equal(s.ports, undefined, `${name} must not publish ports`);
     assert.ok(services[String(s.network_mode).slice('service:'.length)], `${name} joins a service that exists`);
   }
-  const published = (services.pod.ports as string[]).map((p) => Number(p.split(':')[1]));
+  const published = (services.pod.ports as string[]).map((p) => Number(p.split(':').at(-2)));
   const fb = composeOptions();
   assert.deepEqual(published.sort(), [fb.httpPort, fb.outputs.prometheusExporterPort, 8000].sort());
   assert.equal(services.app.environment.PORT, '8000');

@@ -37,10 +37,10 @@ function syntaxErrors(parser: typeof promqlParser, text: string): string[] {
 test('promtool check rules: the alerting rules are valid PromQL and well-formed', { skip: noPromtool }, () => {
   const r = spawnSync('promtool', ['check', 'rules', 'rules.yml'], { encoding: 'utf8', cwd: path.join(repoRoot, 'deploy/prometheus') });
   assert.equal(r.status, 0, r.stdout + r.stderr);
-  assert.match(r.stdout, /SUCCESS: 6 rules found/);
+  assert.match(r.stdout, /SUCCESS: 9 rules found/);
 });
 
-test('promtool test rules: OOM kill, memory pressure, Fluent Bit reading but not shipping, output errors and target down fire (and stay quiet otherwise)', { skip: noPromtool }, () => {
+test('promtool test rules: OOM kill, memory pressure, Fluent Bit not reading or not shipping, output errors, Loki refusing lines and target down fire (and stay quiet otherwise)', { skip: noPromtool }, () => {
   const r = spawnSync('promtool', ['test', 'rules', 'rules.test.yml'], { encoding: 'utf8', cwd: path.join(repoRoot, 'deploy/prometheus') });
   assert.equal(r.status, 0, r.stdout + r.stderr);
   // A wrong expectation must fail: the test file is not vacuous.
@@ -82,12 +82,14 @@ test('the dashboard has the panels operators need, on provisioned data sources, 
     for (const t of panel.targets) assert.ok(uids.has(t.datasource.uid), panel.title);
   }
   const titles = dashboard.panels.map((p) => p.title.toLowerCase()).join(' | ');
-  for (const needed of ['requests per second', 'latency', 'analysis duration', 'audio analysed', 'rss against the memory limit', 'memory.pressure', 'errors', 'fluent bit records in / out']) {
+  for (const needed of ['requests per second', 'latency', 'analysis duration', 'audio analysed', 'rss against the memory limit', 'memory.pressure', 'errors', 'fluent bit records in / out', 'loki: lines refused']) {
     assert.ok(titles.includes(needed), `no panel for ${needed}`);
   }
   const rss = dashboard.panels.find((p) => p.title === 'RSS against the memory limit');
   assert.ok((rss?.fieldConfig?.defaults?.links ?? []).length > 0, 'metrics → logs link');
   assert.ok(dashboard.panels.some((p) => p.type === 'logs' && p.targets.some((t) => /level=~"error\|fatal"/.test(t.expr))));
+  const refused = dashboard.panels.find((p) => p.title.toLowerCase().startsWith('loki: lines refused'));
+  assert.ok(refused?.targets.some((t) => /loki_discarded_samples_total/.test(t.expr)), 'the dashboard shows what Loki refused');
 });
 
 test('every guitar-backend metric the rules and the dashboard use is one the app really exports', async () => {
@@ -132,4 +134,27 @@ test('deploy-config check passes on the repository and fails, with a diff, on a 
   const bad = io();
   assert.equal(runCli(['publish'], bad.io), 2);
   assert.match(bad.o.err, /unknown command 'publish'/);
+});
+
+test('Loki keeps a 2-hour backlog: its out-of-order window, age limits and query range are chosen for it, and Prometheus scrapes it', () => {
+  const loki = parseStrict(readRepo('deploy/loki/loki.yaml'), 'loki.yaml') as any;
+  const hours = (d: string): number => {
+    const m = /^(\d+)(m|h)$/.exec(String(d));
+    assert.ok(m, `unreadable duration ${d}`);
+    return Number(m[1]) / (m[2] === 'm' ? 60 : 1);
+  };
+  const outage = 2;
+  const retryCapHours = 60 / 3600; // scheduler.cap of the generated Fluent Bit config
+  assert.match(readRepo('deploy/fluent-bit/fluent-bit.conf'), /scheduler\.cap\s+60\b/);
+  // A line is accepted up to max_chunk_age / 2 behind the newest of its stream.
+  assert.ok(hours(loki.ingester.max_chunk_age) / 2 >= outage + retryCapHours + 0.5, `max_chunk_age ${loki.ingester.max_chunk_age} leaves a window under the outage`);
+  assert.ok(hours(loki.querier.query_ingesters_within) >= hours(loki.ingester.max_chunk_age), 'lines still in the ingester must be queried');
+  assert.ok(hours(loki.limits_config.reject_old_samples_max_age) >= hours(loki.ingester.max_chunk_age));
+  assert.equal(loki.limits_config.creation_grace_period, '10m');
+  assert.ok(loki.limits_config.ingestion_burst_size_mb >= 16);
+  for (const file of ['deploy/prometheus/prometheus-k8s.yml', 'deploy/prometheus/prometheus-compose.yml']) {
+    const config = parseStrict(readRepo(file), file) as { scrape_configs: Array<{ job_name: string; static_configs?: Array<{ targets: string[] }> }> };
+    const job = config.scrape_configs.find((j) => j.job_name === 'loki');
+    assert.deepEqual(job?.static_configs?.[0]?.targets, [`loki:${loki.server.http_listen_port}`], file);
+  }
 });

@@ -20,7 +20,7 @@ export interface DeploymentOptions {
   /** Seconds Fluent Bit keeps flushing after SIGTERM: must be below the pod's terminationGracePeriodSeconds. */
   graceSeconds: number;
   logLevel: 'error' | 'warn' | 'info' | 'debug';
-  /** Fluent Bit's HTTP server: /api/v1/health, /api/v1/metrics/prometheus. */
+  /** Fluent Bit's HTTP server: /api/v1/uptime (the probes), /api/v1/metrics/prometheus. */
   httpPort: number;
   /** Memory the tail input may hold before it pauses reading, should it buffer in memory (it buffers on the filesystem, where this does not apply). */
   tailMemBufLimit: string;
@@ -70,28 +70,39 @@ export const PARSER_NAME = 'guitar-backend-json';
  */
 export const TAIL_DB_FILE = SIDECAR_TAIL_DB;
 
-/** Fields the loki output may use as labels: each has a handful of values at most. */
-export const LOW_CARDINALITY_LABELS = ['job', 'env', 'level', 'cluster', 'service', 'module'] as const;
+/**
+ * Fields the loki output may use as labels, each with fixed values per sidecar: `pod` is the pod's
+ * name (${HOSTNAME}). A label taken from the record (`level=$level`) is refused: Fluent Bit then
+ * sends one stream per record, and Loki answers a push with the last stream's error only.
+ */
+export const LOW_CARDINALITY_LABELS = ['job', 'env', 'pod', 'cluster', 'service', 'module'] as const;
+
+/**
+ * Disk the loki output's queued chunks may take (storage.total_limit_size): a 2-hour Loki outage
+ * at the busiest measured log rate, 19.5 KB/s (one worker analysing short recordings back to back,
+ * 141 MB in 2 h), with room for the chunk format. Past it Fluent Bit drops the oldest chunks.
+ */
+export const LOKI_BUFFER_LIMIT = '256M';
 
 function lokiOutput(loki: LokiOptions, options: DeploymentOptions, settings: LogSettings): PluginSection {
+  // One stream per pod: static labels only, so a push is one stream and a refusal is its answer.
   const labels = [
     `job=${options.serviceName}`,
     `env=${options.environment}`,
+    'pod=${HOSTNAME}',
     ...Object.entries(loki.extraLabels ?? {}).map(([k, v]) => `${k}=${v}`),
-    `${settings.levelKey}=$${settings.levelKey}`,
   ];
+  const metadata = [settings.levelKey, ...loki.structuredMetadata];
   const properties: Property[] = [
     prop('Match', LOG_TAG),
     prop('Host', loki.host),
     prop('Port', loki.port),
     prop('Labels', labels.join(', ')),
+    prop('Structured_Metadata', metadata.map((k) => `${k}=$${k}`).join(', ')),
     prop('Line_Format', 'json'),
     prop('Retry_Limit', 'no_limits'),
     prop('storage.total_limit_size', options.lokiStorageLimit),
   ];
-  if (loki.structuredMetadata.length > 0) {
-    properties.splice(4, 0, prop('Structured_Metadata', loki.structuredMetadata.map((k) => `${k}=$${k}`).join(', ')));
-  }
   if (loki.tenantId) properties.push(prop('Tenant_ID', loki.tenantId));
   if (loki.tls) properties.push(prop('tls', true), prop('tls.verify', true));
   return { kind: 'output', plugin: 'loki', properties };
@@ -168,10 +179,13 @@ export function buildPipeline(settings: LogSettings, options: DeploymentOptions)
     prop('HTTP_Server', true),
     prop('HTTP_Listen', '0.0.0.0'),
     prop('HTTP_Port', options.httpPort),
-    prop('Health_Check', true),
-    prop('HC_Errors_Count', 5),
-    prop('HC_Retry_Failure_Count', 5),
-    prop('HC_Period', 60),
+    // Off: its errors-per-period health turned 500 on a few lines Loki refused, and probes on it
+    // took the pod out of its Service and restarted a sidecar that was still buffering. The probes
+    // use /api/v1/uptime; a stuck pipeline is caught by alerts (deploy/prometheus/rules.yml).
+    prop('Health_Check', false),
+    // Retries of a failed flush back off up to 60 s (default 2000 s): after an outage the backlog
+    // ships within a minute, well inside Loki's out-of-order window.
+    prop('scheduler.cap', 60),
     // Filesystem buffering on the shared volume: what was read survives a sidecar kill.
     prop('storage.path', joined(SIDECAR_STORAGE_DIR)),
     prop('storage.sync', 'normal'),
@@ -277,7 +291,7 @@ function baseOptions(): DeploymentOptions {
     httpPort: 2020,
     tailMemBufLimit: '16MB',
     storageMaxChunksUp: 8,
-    lokiStorageLimit: '256M',
+    lokiStorageLimit: LOKI_BUFFER_LIMIT,
     refreshIntervalSeconds: 0.5,
     outputs: {
       loki: { host: 'loki', port: 3100, structuredMetadata: ['request_id', 'instance_id'] },

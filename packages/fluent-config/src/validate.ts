@@ -182,6 +182,12 @@ function checkPipeline(model: PipelineModel, context: ValidationContext, issues:
           key: 'labels',
           message: `${sectionName(loki)}: label '${name}' is not a low-cardinality field (allowed: ${LOW_CARDINALITY_LABELS.join(', ')}); put per-request values in Structured_Metadata`,
         });
+      } else if (/^\$|=\s*\$[^{]/.test(entry)) {
+        issues.push({
+          section: sectionName(loki),
+          key: 'labels',
+          message: `${sectionName(loki)}: label '${name}' is taken from the record, so Fluent Bit sends one stream per record; use a fixed value, or put the field in Structured_Metadata`,
+        });
       }
     }
   }

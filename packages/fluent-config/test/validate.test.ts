@@ -54,6 +54,12 @@ test('a ${VAR} the container does not set is refused (fatal at start in Fluent B
   assert.match(messages(model).join('\n'), /record_modifier: 'Record node \$\{NODE_NAME\}' uses \$\{NODE_NAME\}, which the container does not set/);
 });
 
+test('a Loki label taken from the record is refused, even a low-cardinality one; a fixed or ${VAR} value is not', () => {
+  const model = withSection(base(), 'outputs', 'loki', setProperty('Labels', 'job=x, pod=${HOSTNAME}, module=$module'));
+  const found = messages(model).filter((m) => m.includes('label'));
+  assert.deepEqual(found, ["output loki: label 'module' is taken from the record, so Fluent Bit sends one stream per record; use a fixed value, or put the field in Structured_Metadata"]);
+});
+
 test('high-cardinality Loki labels are refused', () => {
   const model = withSection(base(), 'outputs', 'loki', setProperty('Labels', 'job=x, request_id=$request_id, $file_name'));
   const found = messages(model);

@@ -14,6 +14,8 @@ export const serviceProperties: readonly PropertySpec[] = [
   spec('hc_errors_count', 'integer'),
   spec('hc_retry_failure_count', 'integer'),
   spec('hc_period', 'integer'),
+  spec('scheduler.cap', 'integer'),
+  spec('scheduler.base', 'integer'),
   spec('storage.path', 'string'),
   spec('storage.sync', 'string', { choices: ['normal', 'full'] }),
   spec('storage.metrics', 'boolean'),
