@@ -43,6 +43,38 @@ test('the reader follows the previous run across rotated files, newest first, pa
   assert.equal(buildCrashReport(previous, 2)?.suspected_cause, 'unknown');
 });
 
+test('stages_running holds exactly the stages started and not ended: decoding ends with analysis.decoded, parallel and repeated stages are counted', () => {
+  const dir = tempDir();
+  const stage = (request_id: string, name: string, phase: 'start' | 'end') => line({ instance_id: 'p', event: 'analysis.stage', request_id, stage: name, phase });
+  const decoded = (request_id: string) => line({ instance_id: 'p', event: 'analysis.decoded', request_id, stage: 'decode', audio_seconds: 90 });
+  const begin = (request_id: string) => line({ instance_id: 'p', event: 'analysis.start', request_id, file_name: `${request_id}.wav` });
+  fs.writeFileSync(
+    path.join(dir, 'app.1.log'),
+    line({ instance_id: 'p', event: 'service.start' }) +
+      // decoding long over, single thread, in resample
+      begin('a') + stage('a', 'decode', 'start') + decoded('a') + stage('a', 'resample', 'start') +
+      // still decoding
+      begin('b') + stage('b', 'decode', 'start') +
+      // split: rhythm on the helper beside notes on the worker; onsets ended
+      begin('c') + stage('c', 'decode', 'start') + decoded('c') + stage('c', 'resample', 'start') + stage('c', 'resample', 'end') +
+      stage('c', 'rhythm', 'start') + stage('c', 'loudness', 'start') + stage('c', 'loudness', 'end') + stage('c', 'onsets', 'start') +
+      stage('c', 'onsets', 'end') + stage('c', 'notes', 'start') +
+      // between stages: nothing running
+      begin('d') + stage('d', 'decode', 'start') + decoded('d') + stage('d', 'resample', 'start') + stage('d', 'resample', 'end') +
+      // a stage started twice and ended once is still running
+      begin('e') + stage('e', 'decode', 'start') + decoded('e') + stage('e', 'key', 'start') + stage('e', 'key', 'start') + stage('e', 'key', 'end'),
+  );
+  const report = buildCrashReport(readPreviousRun(settings(dir), { currentInstanceId: 'now' }), null);
+  const running = Object.fromEntries((report?.analyses_in_flight ?? []).map((a) => [a.request_id, [a.stages_running, a.last_stage]]));
+  assert.deepEqual(running, {
+    a: [['resample'], 'resample'],
+    b: [['decode'], 'decode'],
+    c: [['rhythm', 'notes'], 'notes'],
+    d: [[], 'resample'],
+    e: [['key'], 'key'],
+  });
+});
+
 test('a previous run that stopped cleanly gives no report; no previous run gives none', () => {
   const dir = tempDir();
   fs.writeFileSync(path.join(dir, 'app.1.log'), line({ instance_id: 'p', event: 'service.start' }) + line({ instance_id: 'p', event: 'analysis.start', request_id: 'x' }) + line({ instance_id: 'p', event: 'service.stop' }));
@@ -93,6 +125,8 @@ test('SIGKILL mid-analysis, then a start on the same log directory: one accurate
   await pending;
   const killedRun = records(logDir).find((r) => r.event === 'service.start')?.instance_id;
   const uploaded = records(logDir).find((r) => r.event === 'analysis.start');
+  const killedRecords = records(logDir);
+  assert.ok(killedRecords.some((r) => r.event === 'analysis.decoded'), 'killed after decoding ended');
 
   const second = start(logDir);
   try {
@@ -107,7 +141,17 @@ test('SIGKILL mid-analysis, then a start on the same log directory: one accurate
     assert.equal(crash.analyses_in_flight[0].file_name, 'evening take.wav');
     assert.equal(crash.analyses_in_flight[0].audio_seconds, 120);
     // Two minutes of audio run on two threads: rhythm (helper) beside onsets or notes (worker).
-    assert.ok(crash.analyses_in_flight[0].stages_running.includes('rhythm'), JSON.stringify(crash.analyses_in_flight[0]));
+    const inFlight = crash.analyses_in_flight[0];
+    assert.ok(inFlight.stages_running.includes('rhythm'), JSON.stringify(inFlight));
+    assert.ok(!inFlight.stages_running.includes('decode'), `decoding had ended: ${JSON.stringify(inFlight)}`);
+    // Exactly the stages the killed run's records show started and not ended.
+    const open = new Map<string, number>();
+    for (const r of killedRecords.filter((r) => r.request_id === uploaded?.request_id)) {
+      const name = r.event === 'analysis.decoded' ? 'decode' : r.event === 'analysis.stage' ? String(r.stage) : null;
+      const phase = r.event === 'analysis.decoded' ? 'end' : r.phase;
+      if (name) open.set(name, (open.get(name) ?? 0) + (phase === 'start' ? 1 : -1));
+    }
+    assert.deepEqual([...inFlight.stages_running].sort(), [...open].filter(([, n]) => n > 0).map(([s]) => s).sort());
     assert.equal(crash.suspected_cause, 'oom', crash.cause_evidence);
     assert.ok(crash.highest_memory_pressure.percent >= 95);
     const metrics = await (await fetch(`${url2}/metrics`)).text();
