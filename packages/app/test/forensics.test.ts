@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { defaultLogSettings } from '@guitar-backend/logger';
+import { defaultLogSettings, listLogFiles } from '@guitar-backend/logger';
 import { readPreviousRun } from '../src/forensics/previous-run.js';
 import { buildCrashReport } from '../src/forensics/crash-report.js';
 import { songWav } from '../src/index.js';
@@ -171,5 +171,51 @@ test('SIGKILL mid-analysis, then a start on the same log directory: one accurate
   } finally {
     third.child.kill('SIGTERM');
     await third.exited;
+  }
+});
+
+test('two instances on one log directory: each writes its own files, the second reports no crash for the running first, and the first one killed is reported by the next start', async () => {
+  const logDir = tempDir('shared-');
+  const first = start(logDir);
+  const second = start(logDir);
+  let third: ReturnType<typeof start> | null = null;
+  try {
+    await Promise.all([first.url, second.url]);
+    const starts = records(logDir).filter((r) => r.event === 'service.start');
+    assert.equal(starts.length, 2);
+    assert.notEqual(starts[0]?.log_owner, starts[1]?.log_owner, 'each instance owns its files');
+    assert.deepEqual(records(logDir).filter((r) => r.event === 'crash.detected'), [], 'a running instance is not a crash');
+    for (const s of starts) {
+      const own = listLogFiles(settings(logDir), { owner: String(s.log_owner) });
+      assert.ok(own.length >= 1);
+      const ids = new Set(own.flatMap((f) => fs.readFileSync(f.path, 'utf8').split('\n').filter(Boolean)).map((l) => (JSON.parse(l) as { instance_id?: string }).instance_id));
+      assert.deepEqual([...ids], [s.instance_id], 'an owner’s files hold its own records only');
+    }
+    const firstStart = starts.find((s) => s.pid === first.child.pid);
+    first.child.kill('SIGKILL');
+    await first.exited;
+
+    third = start(logDir);
+    await third.url;
+    const crashes = records(logDir).filter((r) => r.event === 'crash.detected');
+    assert.equal(crashes.length, 1, JSON.stringify(crashes));
+    assert.equal(crashes[0]?.previous_instance_id, firstStart?.instance_id);
+    const thirdStart = records(logDir).find((r) => r.event === 'service.start' && r.pid === third?.child.pid);
+    assert.equal(thirdStart?.log_owner, firstStart?.log_owner, 'the next start took the killed instance’s slot back');
+  } finally {
+    first.child.kill('SIGKILL');
+    second.child.kill('SIGTERM');
+    third?.child.kill('SIGTERM');
+  }
+  assert.equal(await second.exited, 0);
+  assert.equal(await third?.exited, 0);
+
+  const fourth = start(logDir);
+  try {
+    await fourth.url;
+    assert.equal(records(logDir).filter((r) => r.event === 'crash.detected').length, 1, 'clean stops raise no report');
+  } finally {
+    fourth.child.kill('SIGTERM');
+    await fourth.exited;
   }
 });

@@ -3,6 +3,7 @@ import path from 'node:path';
 import pinoRoll, { type RollStream } from 'pino-roll';
 import type { LogSettings } from './settings.js';
 import { fitLine } from './line-limit.js';
+import { claimLogOwner, type LogOwner, type OwnerOptions } from './log-owner.js';
 import { FailureReporter, describeError, emptyWriteStats, type WriteStats } from './write-stats.js';
 
 /**
@@ -29,6 +30,8 @@ export interface LogDestinationOptions {
   report?: (text: string) => void;
   /** Called with every line after it was handed to the file (e.g. a stdout mirror). */
   mirror?: (line: string) => void;
+  /** How this writer's own files are claimed in a shared directory (log-owner.ts). */
+  owner?: OwnerOptions;
 }
 
 /** sonic-boom internals read to move a failed stream's backlog and to drive rotation. */
@@ -57,6 +60,8 @@ export class LogDestination {
   /** A read descriptor on the current file, so its content stays readable if it is removed. */
   private readFd = -1;
   private closed = false;
+  /** This writer's slot in the directory: its files are `<base>.<owner>.<n>.log`. */
+  private owner: LogOwner | null = null;
   private readonly counters: WriteStats = emptyWriteStats();
   private readonly reporter: FailureReporter;
   private readonly timer: NodeJS.Timeout;
@@ -79,6 +84,11 @@ export class LogDestination {
     const destination = new LogDestination(options);
     await destination.tryOpen();
     return destination;
+  }
+
+  /** The owner part of this writer's file names, or null while the directory could not be used. */
+  get ownerName(): string | null {
+    return this.owner?.name ?? null;
   }
 
   /** The file being written, or null while none could be opened. */
@@ -119,7 +129,10 @@ export class LogDestination {
     if (this.pending.length > 0) this.counters.linesDropped += this.pending.length;
     this.pending = [];
     this.pendingBytes = 0;
-    if (!stream) return;
+    if (!stream) {
+      this.owner?.release();
+      return;
+    }
     if (internals(stream)._len > 0) stream.write(''); // one last try
     // sonic-boom's flushSync spins forever on a persistent ENOSPC, so it is never called here.
     await new Promise<void>((resolve) => {
@@ -134,6 +147,7 @@ export class LogDestination {
       }
       setTimeout(done, 1000).unref();
     });
+    this.owner?.release(); // last: the slot is free once the file is closed
   }
 
   private writeToStream(stream: RollStream, line: string): void {
@@ -276,8 +290,9 @@ export class LogDestination {
   private async openStream(): Promise<RollStream> {
     const { dir, file, rotation } = this.options.settings;
     fs.mkdirSync(dir, { recursive: true });
+    this.owner ??= await claimLogOwner(dir, file.baseName, this.options.owner);
     const stream = await pinoRoll({
-      file: path.join(dir, `${file.baseName}.${file.extension}`),
+      file: path.join(dir, `${file.baseName}.${this.owner.name}.${file.extension}`),
       size: `${rotation.maxFileBytes}b`,
       ...(rotation.frequency ? { frequency: rotation.frequency, dateFormat: file.dateFormat[rotation.frequency] } : {}),
       // With removeOtherLogFiles pino-roll keeps `count` files in all, also those of earlier runs.
