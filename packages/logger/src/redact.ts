@@ -72,7 +72,7 @@ const AUTH_SCHEME = /\b(Bearer|Basic|Token)\s+[A-Za-z0-9\-._~+/]{6,}=*/gi;
 const JWT = /\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g;
 /** Cheap pre-tests: a string that fails them cannot hold a card number / a credential. */
 const MIGHT_HOLD_CARD = /\d(?:[ -]?\d){12}/;
-const MIGHT_HOLD_CREDENTIAL = /bearer|basic|token|eyJ|[=:@]|%3d/i;
+const MIGHT_HOLD_CREDENTIAL = /bearer|basic|token|eyJ|[=:]|%3d/i;
 /** A value that AUTH_SCHEME already handled (`Bearer [REDACTED]`) or that is already redacted. */
 const ALREADY_REDACTED = /^(?:Bearer|Basic|Token|\[REDACTED)/i;
 /**
@@ -90,7 +90,9 @@ const KEY_BYTE = String.raw`%(?!3[dD]|26|3[fF]|23|2[fF]|3[aA]|20)[0-9A-Fa-f]{2}`
  * separately, so that the value of a harmless key is scanned too (it may hold another pair).
  */
 const PAIR_START = new RegExp(
-  String.raw`((?:[A-Za-z]|${KEY_BYTE})(?:[A-Za-z0-9_.\-]|${KEY_BYTE})*)((?:\]|%5[dD])?["']?\s*(?:[=:]|%3[dD])\s*["']?)`,
+  // A key starts at the start of a word (or after an encoded delimiter), never inside one: a long
+  // run of word characters is not tried again from each of its positions.
+  String.raw`(?<=^|[^A-Za-z0-9_.\-]|%(?:3[dD]|26|3[fF]|23|2[fF]|3[aA]|20))((?:[A-Za-z0-9]|${KEY_BYTE})(?:[A-Za-z0-9_.\-]|${KEY_BYTE})*)((?:\]|%5[dD])?["']?\s*(?:[=:]|%3[dD])\s*["']?)`,
   'g',
 );
 /** Where a value ends: at white space, a pair separator, a quote or a closing brace. */
