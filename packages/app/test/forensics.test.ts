@@ -6,7 +6,8 @@ import { defaultLogSettings, listLogFiles } from '@guitar-backend/logger';
 import { readPreviousRun } from '../src/forensics/previous-run.js';
 import { buildCrashReport } from '../src/forensics/crash-report.js';
 import { songWav } from '../src/index.js';
-import { readLogRecords, startServiceProcess, tempDir } from './helpers.js';
+import { spawn, spawnSync } from 'node:child_process';
+import { mainScript, readLogRecords, startServiceProcess, tempDir, type ServiceProcess } from './helpers.js';
 
 const settings = (dir: string) => ({ dir, file: defaultLogSettings.file });
 const line = (o: Record<string, unknown>): string => `${JSON.stringify({ time: '2026-11-21T18:00:00.000Z', level: 'info', service: 'guitar-backend', message: '', ...o })}\n`;
@@ -219,3 +220,78 @@ test('two instances on one log directory: each writes its own files, the second 
     await fourth.exited;
   }
 });
+
+/** Containers simulated with namespaces: each instance its own host name and pid namespace (so both run as pid 1). */
+const namespaces = spawnSync('unshare', ['--uts', '--pid', '--fork', '--mount-proc', '--kill-child=SIGKILL', 'true']).status === 0;
+
+/**
+ * The service as pid 1 of its own pid namespace with its own host name. `child` is unshare:
+ * SIGKILL to it kills the service too (--kill-child), like a container's kill; unshare does not
+ * pass SIGTERM on, so `stop()` sends it to the service itself.
+ */
+function startInContainer(hostname: string, logDir: string): ServiceProcess & { stop(): void } {
+  const child = spawn(
+    'unshare',
+    ['--uts', '--pid', '--fork', '--mount-proc', '--kill-child=SIGKILL', 'sh', '-c', `hostname ${hostname} && exec "$0" "$1"`, process.execPath, mainScript],
+    { env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_STDOUT: 'off', ANALYSIS_WORKERS: '1', LOG_DIR: logDir }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const url = new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m?.[1]) resolve(m[1]);
+    });
+    child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+    void exited.then(() => reject(new Error(`exited before listening: ${out}`)));
+  });
+  const stop = (): void => {
+    const service = fs.readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(' ')[0];
+    if (service) process.kill(Number(service), 'SIGTERM');
+  };
+  return { child, exited, url, stop };
+}
+
+test(
+  'two containers on one volume (own host names, both pid 1): no false crash; a killed container restarted takes its files back and reports its crash',
+  { skip: namespaces ? false : 'unshare cannot make uts and pid namespaces here (needs root or user namespaces)' },
+  async () => {
+    const logDir = tempDir('volume-');
+    const a = startInContainer('ctr-a', logDir);
+    const b = startInContainer('ctr-b', logDir);
+    let restarted: ReturnType<typeof startInContainer> | null = null;
+    try {
+      await Promise.all([a.url, b.url]);
+      const starts = records(logDir).filter((r) => r.event === 'service.start');
+      assert.deepEqual(starts.map((r) => [r.hostname, r.pid, r.log_owner]).sort(), [
+        ['ctr-a', 1, 'ctr-a_0'],
+        ['ctr-b', 1, 'ctr-b_0'],
+      ]);
+      assert.deepEqual(records(logDir).filter((r) => r.event === 'crash.detected'), []);
+      const killed = starts.find((r) => r.hostname === 'ctr-a');
+      a.child.kill('SIGKILL');
+      await a.exited;
+
+      // The same container started again: same host name, a new pid namespace.
+      restarted = startInContainer('ctr-a', logDir);
+      await restarted.url;
+      const crashes = records(logDir).filter((r) => r.event === 'crash.detected');
+      assert.equal(crashes.length, 1, JSON.stringify(crashes));
+      assert.equal(crashes[0]?.hostname, 'ctr-a');
+      assert.equal(crashes[0]?.previous_instance_id, killed?.instance_id);
+      assert.equal(records(logDir).filter((r) => r.event === 'service.start').at(-1)?.log_owner, 'ctr-a_0');
+    } finally {
+      a.child.kill('SIGKILL');
+      b.stop();
+      restarted?.stop();
+    }
+    const stopped = await Promise.race([Promise.all([b.exited, restarted?.exited]), new Promise((r) => setTimeout(r, 30_000, 'timeout'))]);
+    if (stopped === 'timeout') {
+      b.child.kill('SIGKILL');
+      restarted?.child.kill('SIGKILL');
+      assert.fail('the services did not stop on SIGTERM');
+    }
+    assert.equal(records(logDir).filter((r) => r.event === 'service.stop').length, 2, 'both stopped cleanly');
+  },
+);
