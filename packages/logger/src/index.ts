@@ -6,7 +6,6 @@ export {
   DEFAULT_MAX_LINE_BYTES,
   LOG_LEVELS,
   LogSettingsError,
-  OWNER_PATTERN_SOURCE,
   defaultLogSettings,
   resolveLogSettings,
   type FileNaming,
@@ -21,6 +20,6 @@ export { createLogging, type Logger, type LoggerOptions, type Logging } from './
 export { DEFAULT_SENSITIVE_KEYS, REDACTED, createRedactor, passesLuhn, type RedactionOptions, type Redactor } from './redact.js';
 export { DEFAULT_SANITIZE_LIMITS, type SanitizeLimits } from './sanitize.js';
 export { listLogFiles, parseLogFileName, type LogFile } from './log-files.js';
-export { claimLogOwner, ownerHost, type LogOwner, type OwnerOptions, type ProcessIdentity } from './log-owner.js';
+export type { OwnerOptions } from './log-owner.js';
 export type { WriteStats } from './write-stats.js';
 export type { StdoutMode } from './stdout-mirror.js';

@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { claimLogOwner, createLogging, listLogFiles, ownerHost, type ProcessIdentity } from '../src/index.js';
+import { createLogging, listLogFiles } from '../src/index.js';
+import { claimLogOwner, ownerHost, type ProcessIdentity } from '../src/log-owner.js';
 import { fixture, readRecords, tempDir, testSettings } from './helpers.js';
 
 const holdScript = fixture('hold-owner.js');
