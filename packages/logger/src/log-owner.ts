@@ -61,15 +61,19 @@ export interface LogOwner {
   release(): void;
 }
 
-function readStartTicks(pid: number): string | null {
+/** Fields 3 onwards of /proc/<pid>/stat, or null where there is no /proc. */
+function procStat(pid: number): string[] | null {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) may hold spaces and parentheses: count fields after the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return fields[19] ?? null; // field 22 overall
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return null;
   }
+}
+
+function readStartTicks(pid: number): string | null {
+  return procStat(pid)?.[19] ?? null; // field 22 overall
 }
 
 function readPidNamespace(): string | null {
@@ -112,10 +116,9 @@ function judge(record: OwnerRecord | null, me: ProcessIdentity): Verdict {
   if (record.pid_namespace !== null && me.pidNamespace !== null && record.pid_namespace !== me.pidNamespace) return 'unsure';
   if (record.pid === me.pid) return heldHere.has(record.claim) ? 'alive' : 'dead'; // else an earlier process that had this pid
   if (!processRuns(record.pid)) return 'dead';
-  if (record.start_ticks !== null) {
-    const ticks = readStartTicks(record.pid);
-    if (ticks !== null && ticks !== record.start_ticks) return 'dead'; // the pid was reused
-  }
+  const stat = procStat(record.pid);
+  if (stat?.[0] === 'Z') return 'dead'; // killed, not yet reaped
+  if (record.start_ticks !== null && stat?.[19] !== undefined && stat[19] !== record.start_ticks) return 'dead'; // the pid was reused
   return 'alive';
 }
 

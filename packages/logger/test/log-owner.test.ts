@@ -135,3 +135,22 @@ test('two loggers on one directory write separate files, each listed by its owne
   assert.equal(readRecords(dir).length, 100);
   assert.deepEqual(fs.readdirSync(dir).filter((n) => !n.endsWith('.log')), [], 'no pid file is left after a clean close');
 });
+
+test('a holder killed but not yet reaped by its parent (a zombie) is dead', { skip: fs.existsSync('/proc/self/stat') ? false : 'no /proc here: a zombie cannot be told' }, async () => {
+  const dir = tempDir();
+  // sh starts the holder, then becomes `sleep`, which never reaps it.
+  const parent = spawn('sh', ['-c', `"$0" "$1" "$2" & echo $!; exec sleep 30`, process.execPath, holdScript, dir], { stdio: ['ignore', 'pipe', 'ignore'] });
+  try {
+    const holderPid = await new Promise<number>((resolve) => parent.stdout?.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
+    const pidFile = path.join(dir, `app.${ownerHost(os.hostname())}_0.pid`);
+    for (let i = 0; i < 200 && !fs.existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 25));
+    assert.ok(fs.existsSync(pidFile), 'the holder claimed slot 0');
+    process.kill(holderPid, 'SIGKILL');
+    for (let i = 0; i < 200 && !/\) Z /.test(fs.readFileSync(`/proc/${holderPid}/stat`, 'utf8')); i++) await new Promise((r) => setTimeout(r, 25));
+    const owner = await claimLogOwner(dir, 'app', fast);
+    assert.equal(owner.name, `${ownerHost(os.hostname())}_0`);
+    owner.release();
+  } finally {
+    parent.kill('SIGKILL');
+  }
+});
