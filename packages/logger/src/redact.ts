@@ -23,6 +23,8 @@ export const DEFAULT_SENSITIVE_KEYS: readonly string[] = [
   'access_key',
   'secret_key',
   'signature',
+  'sig',
+  'auth',
   'session_id',
 ];
 
