@@ -198,6 +198,21 @@ function readQuietly(file: string): { text: string; mtimeMs: number } | null {
   }
 }
 
+/**
+ * Only the heartbeat can tell: alive as soon as the pid file is touched (or replaced), dead once it
+ * has not been for `staleMs`; `unsure` if it disappeared meanwhile.
+ */
+async function heartbeat(pidFile: string, seen: { text: string; mtimeMs: number }, heartbeatMs: number, staleMs: number): Promise<Verdict> {
+  for (;;) {
+    const left = seen.mtimeMs + staleMs - Date.now();
+    if (left < 0) return 'dead';
+    await sleep(Math.min(left + 50, heartbeatMs));
+    const later = readQuietly(pidFile);
+    if (!later) return 'unsure';
+    if (later.text !== seen.text || later.mtimeMs !== seen.mtimeMs) return 'alive';
+  }
+}
+
 /** Takes the lowest free slot of this host in `dir` for files named `<baseName>.<owner>.…`. */
 export async function claimLogOwner(dir: string, baseName: string, options: OwnerOptions = {}): Promise<LogOwner> {
   const me = options.identity ?? currentIdentity();
@@ -223,13 +238,8 @@ export async function claimLogOwner(dir: string, baseName: string, options: Owne
       const seen = readQuietly(pidFile);
       if (!seen) continue; // removed meanwhile: try again
       let verdict = judge(parseRecord(seen.text), me);
-      if (verdict === 'unsure') {
-        // Only the heartbeat can tell: wait until the file is stale, unless it is touched meanwhile.
-        await sleep(Math.max(0, seen.mtimeMs + staleMs - Date.now()) + 50);
-        const later = readQuietly(pidFile);
-        if (!later) continue;
-        verdict = later.text === seen.text && later.mtimeMs === seen.mtimeMs ? 'dead' : 'alive';
-      }
+      if (verdict === 'unsure') verdict = await heartbeat(pidFile, seen, heartbeatMs, staleMs);
+      if (verdict === 'unsure') continue; // removed meanwhile: try again
       if (verdict === 'alive') break; // next slot
       removeDead(pidFile, seen.text);
     }
