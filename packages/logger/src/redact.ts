@@ -192,8 +192,8 @@ export function createRedactor(options: RedactionOptions = {}): Redactor {
       if (credentials && MIGHT_HOLD_CREDENTIAL.test(out)) {
         out = out.replace(AUTH_SCHEME, (_m, scheme: string) => `${scheme} ${REDACTED}`);
         out = out.replace(JWT, REDACTED);
-        out = out.replace(URL_USERINFO, (_m, scheme: string, userinfo: string) => {
-          if (userinfo === '' || userinfo.startsWith(REDACTED)) return `${scheme}${userinfo}@`;
+        out = out.replace(URL_USERINFO, (match: string, scheme: string, userinfo: string) => {
+          if (userinfo === '') return match;
           const colon = userinfo.indexOf(':');
           return colon > 0 ? `${scheme}${userinfo.slice(0, colon)}:${REDACTED}@` : `${scheme}${REDACTED}@`;
         });
