@@ -98,11 +98,13 @@ export async function createService(options: ServiceOptions = {}): Promise<Servi
       queue_max: config.queueMax,
       memory_guard: config.memoryGuard,
       log_file: logging.currentFile(),
+      log_owner: logging.owner(),
     },
     'service starting',
   );
   // Before serving: did the run before this one stop cleanly? Its records are on the shared volume.
-  const crash = buildCrashReport(readPreviousRun(logSettings, { currentInstanceId: state.instanceId }), oomKills);
+  // Only this writer's own files: another instance sharing the directory is not the previous run.
+  const crash = buildCrashReport(readPreviousRun(logSettings, { currentInstanceId: state.instanceId, owner: logging.owner() }), oomKills);
   if (crash) {
     state.previousCrash = crash;
     metrics.previousCrash.inc({ cause: crash.suspected_cause });

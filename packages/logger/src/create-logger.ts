@@ -36,6 +36,11 @@ export interface Logging {
   stats(): WriteStats;
   /** The file being written now, or null while none could be opened. */
   currentFile(): string | null;
+  /**
+   * The owner part of this process's file names (`<host>_<slot>`; `listLogFiles(settings, { owner })`
+   * gives its files), or null while the directory could not be used.
+   */
+  owner(): string | null;
   /** Closes the file; later log calls are dropped and counted. */
   close(): Promise<void>;
 }
@@ -189,6 +194,7 @@ export async function createLogging(options: LoggerOptions = {}): Promise<Loggin
     settings,
     stats: () => destination.stats(),
     currentFile: () => destination.file,
+    owner: () => destination.ownerName,
     async close() {
       closed = true;
       await destination.close();

@@ -4,6 +4,7 @@ import pinoRoll, { type RollStream } from 'pino-roll';
 import type { LogSettings } from './settings.js';
 import { fitLine } from './line-limit.js';
 import { Retention, type DroppedUnread, type RetentionSettings } from './retention.js';
+import { claimLogOwner, type LogOwner, type OwnerOptions } from './log-owner.js';
 import { FailureReporter, describeError, emptyWriteStats, type WriteStats } from './write-stats.js';
 
 /**
@@ -36,6 +37,8 @@ export interface LogDestinationOptions {
   retention?: RetentionSettings;
   /** Told of each file the volume budget forced out before the sidecar had read it (called outside any write). */
   onDroppedUnread?: (drop: DroppedUnread) => void;
+  /** How this writer's own files are claimed in a shared directory (log-owner.ts). */
+  owner?: OwnerOptions;
 }
 
 /** sonic-boom internals read to move a failed stream's backlog and to drive rotation. */
@@ -64,6 +67,8 @@ export class LogDestination {
   /** A read descriptor on the current file, so its content stays readable if it is removed. */
   private readFd = -1;
   private closed = false;
+  /** This writer's slot in the directory: its files are `<base>.<owner>.<n>.log`. */
+  private owner: LogOwner | null = null;
   private readonly counters: WriteStats = emptyWriteStats();
   private readonly reporter: FailureReporter;
   private readonly timer: NodeJS.Timeout;
@@ -99,6 +104,11 @@ export class LogDestination {
     await destination.tryOpen();
     await destination.sweep();
     return destination;
+  }
+
+  /** The owner part of this writer's file names, or null while the directory could not be used. */
+  get ownerName(): string | null {
+    return this.owner?.name ?? null;
   }
 
   /** The file being written, or null while none could be opened. */
@@ -140,7 +150,10 @@ export class LogDestination {
     if (this.pending.length > 0) this.counters.linesDropped += this.pending.length;
     this.pending = [];
     this.pendingBytes = 0;
-    if (!stream) return;
+    if (!stream) {
+      this.owner?.release();
+      return;
+    }
     if (internals(stream)._len > 0) stream.write(''); // one last try
     // sonic-boom's flushSync spins forever on a persistent ENOSPC, so it is never called here.
     await new Promise<void>((resolve) => {
@@ -155,6 +168,7 @@ export class LogDestination {
       }
       setTimeout(done, 1000).unref();
     });
+    this.owner?.release(); // last: the slot is free once the file is closed
   }
 
   private writeToStream(stream: RollStream, line: string): void {
@@ -200,7 +214,8 @@ export class LogDestination {
       do {
         this.sweepAgain = false;
         try {
-          const result = await this.retention.sweep(this.file);
+          if (!this.owner) break; // no file of its own yet
+          const result = await this.retention.sweep(this.file, this.owner.name);
           this.counters.filesWaitingForSidecar = result.waiting;
           for (const drop of result.droppedUnread) {
             this.counters.filesDroppedUnread++;
@@ -357,8 +372,9 @@ export class LogDestination {
   private async openStream(): Promise<RollStream> {
     const { dir, file, rotation } = this.options.settings;
     fs.mkdirSync(dir, { recursive: true });
+    this.owner ??= await claimLogOwner(dir, file.baseName, this.options.owner);
     const stream = await pinoRoll({
-      file: path.join(dir, `${file.baseName}.${file.extension}`),
+      file: path.join(dir, `${file.baseName}.${this.owner.name}.${file.extension}`),
       size: `${rotation.maxFileBytes}b`,
       ...(rotation.frequency ? { frequency: rotation.frequency, dateFormat: file.dateFormat[rotation.frequency] } : {}),
       // No `limit`: deleting old files is Retention's job, which waits for the sidecar.

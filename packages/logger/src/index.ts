@@ -20,6 +20,7 @@ export { createLogging, type Logger, type LoggerOptions, type Logging } from './
 export { DEFAULT_SENSITIVE_KEYS, REDACTED, createRedactor, passesLuhn, type RedactionOptions, type Redactor } from './redact.js';
 export { DEFAULT_SANITIZE_LIMITS, type SanitizeLimits } from './sanitize.js';
 export { listLogFiles, parseLogFileName, type LogFile } from './log-files.js';
+export type { OwnerOptions } from './log-owner.js';
 export type { WriteStats } from './write-stats.js';
 export type { StdoutMode } from './stdout-mirror.js';
 export {

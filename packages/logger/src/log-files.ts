@@ -5,6 +5,8 @@ import type { LogSettings } from './settings.js';
 export interface LogFile {
   path: string;
   name: string;
+  /** The writer the file belongs to (`<host>_<slot>`), or null for a file named before owners existed. */
+  owner: string | null;
   /** Date part of the name when rotating by time, else null. */
   date: string | null;
   sequence: number;
@@ -12,16 +14,17 @@ export interface LogFile {
 
 /** Parses a file name by the contract; null for anything the logger did not write. */
 export function parseLogFileName(name: string, settings: Pick<LogSettings, 'file'>): Omit<LogFile, 'path'> | null {
-  const match = settings.file.pattern.exec(name);
-  if (!match) return null;
-  return { name, date: match[1] ?? null, sequence: Number(match[2]) };
+  const groups = settings.file.pattern.exec(name)?.groups;
+  if (!groups) return null;
+  return { name, owner: groups.owner ?? null, date: groups.date ?? null, sequence: Number(groups.sequence) };
 }
 
 /**
- * The log files in the directory, newest first (by date part, then sequence number). Symlinks,
- * directories and foreign files are left out. An unreadable or missing directory gives [].
+ * The log files in the directory, newest first (by date part, then sequence number), of every
+ * owner or, with `owner`, of that one only. Symlinks, directories and foreign files are left out.
+ * An unreadable or missing directory gives [].
  */
-export function listLogFiles(settings: Pick<LogSettings, 'dir' | 'file'>): LogFile[] {
+export function listLogFiles(settings: Pick<LogSettings, 'dir' | 'file'>, filter: { owner?: string } = {}): LogFile[] {
   let entries: fs.Dirent[];
   try {
     entries = fs.readdirSync(settings.dir, { withFileTypes: true });
@@ -32,7 +35,7 @@ export function listLogFiles(settings: Pick<LogSettings, 'dir' | 'file'>): LogFi
   for (const entry of entries) {
     if (!entry.isFile()) continue;
     const parsed = parseLogFileName(entry.name, settings);
-    if (parsed) files.push({ ...parsed, path: path.join(settings.dir, entry.name) });
+    if (parsed && (filter.owner === undefined || parsed.owner === filter.owner)) files.push({ ...parsed, path: path.join(settings.dir, entry.name) });
   }
   return files.sort((a, b) => {
     const byDate = (b.date ?? '').localeCompare(a.date ?? '');

@@ -87,10 +87,13 @@ export class Retention {
     private readonly retention: RetentionSettings,
   ) {}
 
-  /** Deletes what may go now. Never throws; the file being written is never deleted. */
-  async sweep(currentFile: string | null): Promise<SweepResult> {
+  /**
+   * Deletes what may go now of one writer's files (another live writer's file, even one the sidecar
+   * has read to its end, may still be written). Never throws; the file being written is never deleted.
+   */
+  async sweep(currentFile: string | null, owner: string): Promise<SweepResult> {
     const files: FileOnDisk[] = [];
-    for (const f of listLogFiles(this.settings)) {
+    for (const f of listLogFiles(this.settings, { owner })) {
       try {
         const stat = fs.statSync(f.path);
         files.push({ path: f.path, size: stat.size, inode: stat.ino });

@@ -1,4 +1,4 @@
-import { REDACTED, type Redactor } from './redact.js';
+import { REDACTED, isCardNumberDigits, type Redactor } from './redact.js';
 import { truncationMarker } from './line-limit.js';
 import type { SerializedError } from './record.js';
 
@@ -25,6 +25,10 @@ export const DEFAULT_SANITIZE_LIMITS: SanitizeLimits = {
   maxArrayItems: 100,
   maxKeys: 200,
 };
+
+/** Past the cut, this much more of a long string is redacted with it: longer than any card number with separators. */
+const CUT_MARGIN = 256;
+const CARD_MARKER = '[REDACTED:card]';
 
 /** Record fields written by the logger itself; a caller's field of that name is renamed `ctx_<name>`. */
 const RESERVED_KEYS = new Set(['time', 'level', 'message']);
@@ -63,22 +67,55 @@ export function createSanitizer(
   const SENSITIVE = 1;
   const RESERVED = 2;
   const SERIALIZED = 4;
+  const SCRUBBED = 8;
   const keyFlags = new Map<string, number>();
+  /** Keys that themselves hold a sensitive value (a card number, a URL with a password) and what they become. */
+  const scrubbedKeys = new Map<string, string>();
   function flagsOf(key: string): number {
     let flags = keyFlags.get(key);
     if (flags === undefined) {
       flags = (redactor.isSensitiveKey(key) ? SENSITIVE : 0) | (RESERVED_KEYS.has(key) ? RESERVED : 0) | (serializers.has(key) ? SERIALIZED : 0);
-      if (keyFlags.size >= 10_000) keyFlags.clear();
+      const scrubbed = text(key);
+      if (scrubbed !== key) {
+        flags |= SCRUBBED;
+        if (scrubbedKeys.size >= 10_000) scrubbedKeys.clear();
+        scrubbedKeys.set(key, scrubbed);
+      }
+      if (keyFlags.size >= 10_000) {
+        keyFlags.clear();
+        scrubbedKeys.clear();
+      }
       keyFlags.set(key, flags);
     }
     return flags;
   }
 
+  /**
+   * A string, redacted, then cut. Redaction runs before the cut, over the kept part and a margin
+   * past it, so a secret the cut falls into (a card number, a token) is recognised whole and
+   * replaced, not left as a fragment that no longer matches (12 of 16 digits).
+   */
   function text(value: string): string {
-    if (value.length > limits.maxStringLength) {
-      return redactor.scrub(value.slice(0, limits.maxStringLength)) + truncationMarker(value.length - limits.maxStringLength);
+    const max = limits.maxStringLength;
+    if (value.length > max) {
+      const scrubbed = redactor.scrub(value.slice(0, max + CUT_MARGIN));
+      return scrubbed.slice(0, max) + truncationMarker(value.length - max);
     }
     return redactor.scrub(value);
+  }
+
+  /** A number as logged, or the card marker when it is a whole number shaped like a card number. */
+  function number(value: number): number | string {
+    if (value < 1e12 || !Number.isInteger(value) || value >= 1e19) return value;
+    // Beyond 2^53 the digits are no longer exact (the Luhn check cannot be trusted) but most are still the card's.
+    if (!Number.isSafeInteger(value)) return /^[2-6]/.test(String(value)) ? CARD_MARKER : value;
+    return isCardNumberDigits(String(value)) ? CARD_MARKER : value;
+  }
+
+  function bigint(value: bigint): number | string {
+    const digits = value.toString();
+    if (isCardNumberDigits(digits)) return CARD_MARKER;
+    return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : text(digits);
   }
 
   function read(obj: object, key: string | symbol): unknown {
@@ -133,7 +170,9 @@ export function createSanitizer(
       let cleaned: unknown;
       if (flags & SENSITIVE) {
         cleaned = REDACTED;
-      } else if (typeof value === 'number' || typeof value === 'boolean') {
+      } else if (typeof value === 'number') {
+        cleaned = number(value);
+      } else if (typeof value === 'boolean') {
         cleaned = value;
       } else {
         const serializer = top && flags & SERIALIZED ? serializers.get(key) : undefined;
@@ -147,7 +186,7 @@ export function createSanitizer(
         }
         cleaned = clean(input, depth + 1);
       }
-      const name = top && flags & RESERVED ? `ctx_${key}` : key;
+      const name = flags & SCRUBBED ? (scrubbedKeys.get(key) ?? REDACTED) : top && flags & RESERVED ? `ctx_${key}` : key;
       if (out === null && (unreadable || cleaned !== value || name !== key)) {
         out = {};
         for (let j = 0; j < i; j++) {
@@ -172,11 +211,12 @@ export function createSanitizer(
       case 'string':
         return text(value);
       case 'number':
+        return number(value);
       case 'boolean':
       case 'undefined':
         return value;
       case 'bigint':
-        return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value.toString();
+        return bigint(value);
       case 'symbol':
         return value.toString();
       case 'function':
@@ -194,6 +234,7 @@ export function createSanitizer(
     if (obj instanceof ArrayBuffer) return `[ArrayBuffer ${obj.byteLength} bytes]`;
     if (obj instanceof RegExp) return obj.toString();
     if (obj instanceof URL) return text(obj.href);
+    if (obj instanceof URLSearchParams) return text(obj.toString());
     ancestors.push(obj);
     try {
       if (Array.isArray(obj)) {

@@ -30,13 +30,22 @@ export interface TimeFormat {
 }
 
 export interface FileNaming {
-  /** Base name: files are `<base>.<n>.log`, or `<base>.<date>.<n>.log` when rotating by time. */
+  /**
+   * Base name: files are `<base>.<owner>.<n>.log`, or `<base>.<owner>.<date>.<n>.log` when
+   * rotating by time. The owner (`<host>_<slot>`, see log-owner.ts) makes each writer's files its
+   * own when several instances share the directory.
+   */
   readonly baseName: string;
   readonly extension: 'log';
-  /** Shell glob matching every real log file and nothing else the logger writes (no symlink). */
+  /** Shell glob matching every real log file (of every owner) and nothing else the logger writes (no symlink, no pid file). */
   readonly glob: string;
-  /** Exact file-name pattern; group 1 = date part (may be absent), group 2 = sequence number. */
+  /**
+   * Exact file-name pattern with named groups: `owner` (absent in files of versions before
+   * owners, `<base>.<n>.log`), `date` (absent unless rotating by time), `sequence`.
+   */
   readonly pattern: RegExp;
+  /** Extension of the pid file that holds an owner's slot: `<base>.<owner>.pid`. */
+  readonly pidExtension: 'pid';
   /** date-fns format of the date part when rotating by time (hours as HH, never hh). */
   readonly dateFormat: Record<RotationFrequency, string>;
 }
@@ -65,12 +74,15 @@ export const CONTAINER_LOG_DIR = '/var/log/guitar-backend';
 export const DEFAULT_MAX_LINE_BYTES = 16 * 1024;
 
 const BASE_NAME = 'app';
+/** The owner part of a file name: a host name of [a-z0-9-], `_`, a slot number (see log-owner.ts). */
+export const OWNER_PATTERN_SOURCE = '[a-z0-9-]+_\\d+';
 
 export const FILE_NAMING: FileNaming = {
   baseName: BASE_NAME,
   extension: 'log',
   glob: `${BASE_NAME}.*.log`,
-  pattern: new RegExp(`^${BASE_NAME}\\.(?:(\\d{4}-\\d{2}-\\d{2}(?:-\\d{2})?)\\.)?(\\d+)\\.log$`),
+  pattern: new RegExp(`^${BASE_NAME}\\.(?:(?<owner>${OWNER_PATTERN_SOURCE})\\.)?(?:(?<date>\\d{4}-\\d{2}-\\d{2}(?:-\\d{2})?)\\.)?(?<sequence>\\d+)\\.log$`),
+  pidExtension: 'pid',
   dateFormat: { daily: 'yyyy-MM-dd', hourly: 'yyyy-MM-dd-HH' },
 };
 

@@ -53,7 +53,7 @@ test('rotation keeps files near the size limit even inside one synchronous burst
 
 test('a file an earlier run left ending in part of a line gets a newline before anything is appended', async () => {
   const dir = tempDir();
-  const file = path.join(dir, 'app.1.log');
+  const file = await firstFileOfThisWriter(dir);
   const whole = JSON.stringify({ time: '2026-11-21T18:00:00.000Z', level: 'info', message: 'whole', seq: 0 });
   fs.writeFileSync(file, `${whole}\n{"time":"2026-11-21T18:00:00.001Z","level":"info","message":"cut in the midd`);
   const logging = await createLogging({ settings: { ...defaultLogSettings, dir }, stdout: 'off' });
@@ -70,7 +70,7 @@ test('a file an earlier run left ending in part of a line gets a newline before 
 
 test('a file that ends with a newline is appended to as it is', async () => {
   const dir = tempDir();
-  const file = path.join(dir, 'app.1.log');
+  const file = await firstFileOfThisWriter(dir);
   fs.writeFileSync(file, `${JSON.stringify({ time: '2026-11-21T18:00:00.000Z', level: 'info', message: 'whole' })}\n`);
   const logging = await createLogging({ settings: { ...defaultLogSettings, dir }, stdout: 'off' });
   logging.logger.info({ event: 'service.start' }, 'started');
@@ -84,8 +84,8 @@ test('SIGKILL from outside while writing lines of 12 KiB, then a new run on the 
   for (let round = 0; round < 3; round++) {
     const dir = tempDir();
     const child = spawn(process.execPath, [script, dir, 'until-killed', String(12 * 1024), String(1024 * 1024)], { stdio: 'ignore' });
-    const file = path.join(dir, 'app.1.log');
-    while (!fs.existsSync(file) || fs.statSync(file).size === 0) await new Promise((r) => setTimeout(r, 10));
+    const written = () => listLogFiles({ dir, file: defaultLogSettings.file }).some((f) => fs.statSync(f.path).size > 0);
+    while (!written()) await new Promise((r) => setTimeout(r, 10));
     await new Promise((r) => setTimeout(r, 50 + Math.random() * 300));
     const exited = new Promise((r) => child.once('exit', r));
     child.kill('SIGKILL');
@@ -105,6 +105,15 @@ test('SIGKILL from outside while writing lines of 12 KiB, then a new run on the 
     assert.equal(after.length, before.length + 1);
   }
 });
+
+/** The first file the next writer on `dir` appends to: its own (its owner slot is taken again once released). */
+async function firstFileOfThisWriter(dir: string): Promise<string> {
+  const logging = await createLogging({ settings: { ...defaultLogSettings, dir }, stdout: 'off' });
+  const owner = logging.owner();
+  await logging.close();
+  assert.ok(owner, 'the writer claimed an owner slot');
+  return path.join(dir, `${defaultLogSettings.file.baseName}.${owner}.1.${defaultLogSettings.file.extension}`);
+}
 
 /** Lines of every log file, oldest first, a cut last line included. */
 function readLinesRaw(dir: string): string[] {

@@ -94,7 +94,7 @@ test('the volume budget forces the oldest files out even unread, and counts and 
   assert.equal(reported.level, 'error');
   assert.equal(reported.budget_bytes, budgetBytes);
   assert.ok(typeof reported.bytes_unread === 'number' && reported.bytes_unread > 3000, String(reported.bytes_unread));
-  assert.match(String(reported.file_name), /^app\.\d+\.log$/);
+  assert.match(String(reported.file_name), /^app\.[^.]+\.\d+\.log$/);
   assert.ok(stats.bytesDroppedUnread >= stats.filesDroppedUnread * 3000);
 });
 
@@ -106,4 +106,20 @@ test('LOG_WAIT_FOR_SIDECAR and LOG_VOLUME_MB: the budget is half the volume; bad
   assert.equal(pod.budgetBytes, 512 * 1024 * 1024);
   assert.throws(() => resolveRetentionSettings(settings, { LOG_WAIT_FOR_SIDECAR: 'maybe' }), (e: unknown) => e instanceof LogSettingsError && /LOG_WAIT_FOR_SIDECAR/.test(e.message));
   assert.throws(() => resolveRetentionSettings(settings, { LOG_VOLUME_MB: '0.5' }), (e: unknown) => e instanceof LogSettingsError && /LOG_VOLUME_MB/.test(e.message));
+});
+
+test('two writers on one directory: each one\'s retention deletes only its own files, never the other\'s open file', async () => {
+  const dir = tempDir();
+  const retention = retentionIn(dir, { waitForSidecar: false });
+  const other = await createLogging({ settings: settingsIn(dir), retention, stdout: 'off' });
+  for (let i = 0; i < 40; i++) other.logger.info({ seq: i, pad: 'p'.repeat(180) }, 'other');
+  await new Promise((r) => setTimeout(r, 50)); // its own sweep after the rotations
+  const othersFiles = listLogFiles({ dir, file: settingsIn(dir).file }, { owner: other.owner() ?? '' }).map((f) => f.name);
+  assert.equal(othersFiles.length, 2, 'the other writer rotated and kept two files');
+  await writeRun(dir, 200, retention, 1000); // another writer, many rotations, its own sweeps
+  for (const name of othersFiles) assert.ok(fs.existsSync(path.join(dir, name)), `${name} of the other writer is still there`);
+  other.logger.info({ seq: 40 }, 'other, after the sweeps');
+  await other.close();
+  const seqs = readLines(dir).map((l) => (JSON.parse(l) as { seq: number }).seq).filter((s) => s < 1000);
+  assert.ok(seqs.includes(40), 'the other writer\'s later line reached its file');
 });

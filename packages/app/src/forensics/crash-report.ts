@@ -10,7 +10,11 @@ export interface InterruptedAnalysis {
   audio_seconds: number | null;
   /** The last stage it was seen starting or finishing. */
   last_stage: string;
-  /** Stages started and not finished (a long recording runs two at once). */
+  /**
+   * Stages with a start record and no end record, in the order they started (a long recording
+   * runs two at once). Decoding ends with `analysis.decoded`; every other stage with an
+   * `analysis.stage` record of phase `end`.
+   */
   stages_running: string[];
   started_at: string | null;
 }
@@ -48,6 +52,34 @@ function pressure(r: LogLine): PressureReading {
   return { percent: num(r.percent) ?? 0, threshold: num(r.threshold), rss_mb: num(r.rss_mb), stage: str(r.stage), request_id: str(r.request_id), time: str(r.time) };
 }
 
+/** The start or end of a stage that a record marks, or null. */
+function stageBoundary(r: LogLine): { stage: string; phase: 'start' | 'end' } | null {
+  if (r.event === 'analysis.decoded') return { stage: 'decode', phase: 'end' };
+  if (r.event === 'analysis.stage' && typeof r.stage === 'string' && (r.phase === 'start' || r.phase === 'end')) return { stage: r.stage, phase: r.phase };
+  return null;
+}
+
+/** Stages started and not yet ended, counted per stage (an end matches one start), in start order. */
+class StageCount {
+  private readonly open = new Map<string, number>();
+
+  start(stage: string): void {
+    const n = this.open.get(stage) ?? 0;
+    this.open.delete(stage); // re-inserted last: the order is that of the latest start
+    this.open.set(stage, n + 1);
+  }
+
+  end(stage: string): void {
+    const n = this.open.get(stage) ?? 0;
+    if (n <= 1) this.open.delete(stage);
+    else this.open.set(stage, n - 1);
+  }
+
+  running(): string[] {
+    return [...this.open.keys()];
+  }
+}
+
 /**
  * The crash report for a previous run that did not stop cleanly, or null when it did (or when
  * there is no previous run). The cause is `oom` when the cgroup counted an OOM kill since that run
@@ -55,7 +87,7 @@ function pressure(r: LogLine): PressureReading {
  */
 export function buildCrashReport(previous: PreviousRun | null, oomKillsNow: number | null): CrashReport | null {
   if (!previous || previous.stopped) return null;
-  const analyses = new Map<string, InterruptedAnalysis & { done: boolean }>();
+  const analyses = new Map<string, InterruptedAnalysis & { done: boolean; open: StageCount }>();
   let highest: PressureReading | null = null;
   let last: PressureReading | null = null;
   for (const r of previous.records) {
@@ -76,17 +108,19 @@ export function buildCrashReport(previous: PreviousRun | null, oomKillsNow: numb
         stages_running: [],
         started_at: str(r.time),
         done: false,
+        open: new StageCount(),
       });
       continue;
     }
     const entry = analyses.get(requestId);
     if (!entry) continue;
-    if (r.event === 'analysis.decoded') entry.audio_seconds = num(r.audio_seconds);
-    if (r.event === 'analysis.stage' && typeof r.stage === 'string') {
-      entry.last_stage = r.stage;
-      if (r.phase === 'start') entry.stages_running.push(r.stage);
-      if (r.phase === 'end') entry.stages_running = entry.stages_running.filter((s) => s !== r.stage);
+    const boundary = stageBoundary(r);
+    if (boundary) {
+      entry.last_stage = boundary.stage;
+      if (boundary.phase === 'start') entry.open.start(boundary.stage);
+      else entry.open.end(boundary.stage);
     }
+    if (r.event === 'analysis.decoded') entry.audio_seconds = num(r.audio_seconds);
     if (r.event === 'analysis.end' || r.event === 'analysis.failed' || (r.event === 'request.rejected' && entry.last_stage === 'queued')) entry.done = true;
   }
   const oomAtStart = num(previous.startRecord?.oom_kill_count);
@@ -103,7 +137,7 @@ export function buildCrashReport(previous: PreviousRun | null, oomKillsNow: numb
     previous_instance_id: previous.instanceId,
     last_record_time: str(previous.records.at(-1)?.time),
     previous_started_at: str(previous.startRecord?.time),
-    analyses_in_flight: [...analyses.values()].filter((a) => !a.done).map(({ done: _done, ...a }) => a),
+    analyses_in_flight: [...analyses.values()].filter((a) => !a.done).map(({ done: _done, open, ...a }) => ({ ...a, stages_running: open.running() })),
     highest_memory_pressure: highest,
     last_memory_pressure: last,
     suspected_cause: cause,

@@ -2,7 +2,9 @@ import fs from 'node:fs';
 import { listLogFiles, type LogSettings } from '@guitar-backend/logger';
 
 /**
- * Reads the records of the run before this one from the log directory: newest file first, each
+ * Reads the records of the run before this one from the log directory — from this writer's own
+ * files (its owner's), so that another instance sharing the directory, running or not, is never
+ * taken for the previous run: newest file first, each
  * from its end backwards in chunks, within a byte budget — never a whole large file. Lines that are
  * not JSON records (a line cut by the kill, foreign text) are skipped.
  */
@@ -22,6 +24,11 @@ export interface PreviousRun {
 export interface ReadOptions {
   /** The run writing now, whose records are ignored. */
   currentInstanceId: string;
+  /**
+   * The owner whose files are read (`logging.owner()`): the previous holder of this writer's slot.
+   * Null when this writer has none (the directory could not be used): nothing is read. Undefined: every file.
+   */
+  owner?: string | null;
   /** Most bytes read in all (default 32 MiB). */
   maxBytes?: number;
   chunkBytes?: number;
@@ -79,7 +86,8 @@ export function readPreviousRun(settings: Pick<LogSettings, 'dir' | 'file'>, opt
   const records: LogLine[] = [];
   let startRecord: LogLine | null = null;
   let stopped = false;
-  for (const file of listLogFiles(settings)) {
+  if (options.owner === null) return null;
+  for (const file of listLogFiles(settings, options.owner === undefined ? {} : { owner: options.owner })) {
     for (const line of linesBackwards(file.path, budget, chunkBytes)) {
       const record = parse(line);
       const id = record?.instance_id;
