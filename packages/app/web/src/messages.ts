@@ -40,6 +40,8 @@ export function errorSentence(error: ApiErrorBody, fileName: string, retryAfterS
     case 'not_multipart':
     case 'bad_request':
       return plain("The page couldn't send your file in a way the service understands. Reload the page and try again.");
+    case 'not_found':
+      return plain("The page couldn't find the analyser at this address. Reload the page; if it keeps happening, the service is set up wrongly.");
     case 'queue_full':
       return retry(`The analyser is busy with other takes right now. Try again in ${wait} seconds.`);
     case 'shutting_down':
