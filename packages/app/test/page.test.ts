@@ -86,7 +86,8 @@ async function seriousViolations(page: Page): Promise<string[]> {
     const result = await axe.run(document);
     return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.slice(0, 3).map((n) => JSON.stringify(n.target)) }));
   });
-  for (const v of violations) console.log(`# axe ${v.impact}: ${v.id} (${v.help}) at ${v.targets.join(', ')}`);
+  console.log(`axe-core: ${violations.length} violation(s) of any impact`);
+  for (const v of violations) console.log(`axe ${v.impact}: ${v.id} (${v.help}) at ${v.targets.join(', ')}`);
   return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.help} (${v.targets.join(', ')})`);
 }
 
@@ -206,7 +207,7 @@ test('a take uploaded through the page: live progress, then figures and four cha
 
   const shot = artifactPath('practice-page.png');
   await page.screenshot({ path: shot, fullPage: true });
-  console.log(`# screenshot: ${shot}`);
+  console.log(`screenshot: ${shot}`);
   assert.ok(fs.statSync(shot).size > 20_000);
 
   assert.deepEqual(await seriousViolations(page), [], 'no serious or critical accessibility violations');
@@ -241,7 +242,7 @@ test('on a phone-width screen the page fits, draws its charts and stays accessib
   for (const w of widths) assert.ok(w >= 240 && w <= 375, `chart width ${w}`);
   const phoneShot = artifactPath('practice-page-phone.png');
   await page.screenshot({ path: phoneShot, fullPage: true });
-  console.log(`# screenshot: ${phoneShot}`);
+  console.log(`screenshot: ${phoneShot}`);
   assert.deepEqual(await seriousViolations(page), [], 'no serious or critical accessibility violations at phone width');
   assert.deepEqual(pageErrors, []);
   await page.close();

@@ -16,16 +16,18 @@ interface Figure {
   detail: string;
 }
 
-/** Alternatives the API may list for an uncertain tempo (e.g. half or double), shown when present. */
+/** Other readings the API may list for an uncertain tempo (half or double, with their confidence), shown when present. */
 function tempoAlternatives(tempo: Analysis['tempo']): string {
   const candidates = tempo.candidates;
   if (!Array.isArray(candidates)) return '';
   const others = candidates
-    .filter((c): c is { bpm: number; confidence?: number } => typeof c === 'object' && c !== null && typeof (c as { bpm?: unknown }).bpm === 'number')
-    .filter((c) => tempo.bpm === null || Math.abs(c.bpm - tempo.bpm) > 0.5)
-    .slice(0, 2)
-    .map((c) => `${c.bpm.toFixed(1)}${typeof c.confidence === 'number' ? ` (${pct(c.confidence)})` : ''}`);
-  return others.length > 0 ? `; could also be ${others.join(' or ')} BPM` : '';
+    .filter((c): c is { bpm: number; confidence?: number; relation?: string } => typeof c === 'object' && c !== null && typeof (c as { bpm?: unknown }).bpm === 'number')
+    .filter((c) => c.relation !== 'reported' && (tempo.bpm === null || Math.abs(c.bpm - tempo.bpm) > 0.5))
+    .map((c) => {
+      const why = [c.relation, typeof c.confidence === 'number' ? pct(c.confidence) : null].filter(Boolean).join(', ');
+      return `${c.bpm.toFixed(1)} BPM${why ? ` (${why})` : ''}`;
+    });
+  return others.length > 0 ? `; other readings: ${others.join(', ')}` : '';
 }
 
 function tempoFigure(a: Analysis, hints: Hints): Figure {
@@ -43,15 +45,17 @@ function tempoFigure(a: Analysis, hints: Hints): Figure {
 function keyFigure(a: Analysis, hints: Hints): Figure {
   const hint = hints.key ? `; you expected ${hints.key}` : '';
   if (!a.key) return { id: 'key', label: 'Key', value: 'not found', detail: `no key could be heard${hint}` };
-  return { id: 'key', label: 'Key', value: a.key.name, detail: `strength ${pct(a.key.strength)}${hint}` };
+  const alternatives = Array.isArray(a.key.alternatives) ? a.key.alternatives.filter((k): k is string => typeof k === 'string') : [];
+  const also = alternatives.length > 0 ? `; close to ${alternatives.join(' and ')}` : '';
+  return { id: 'key', label: 'Key', value: a.key.name, detail: `strength ${pct(a.key.strength)}${also}${hint}` };
 }
 
 function tuningFigure(a: Analysis): Figure {
   if (!a.tuning) return { id: 'tuning', label: 'Tuning', value: 'not measured', detail: 'no clear notes to measure' };
   const c = a.tuning.cents_from_a440;
   const sign = c > 0 ? '+' : c < 0 ? '−' : '±';
-  const words = Math.abs(c) < 3 ? 'in tune with A = 440 Hz' : c > 0 ? 'sharp of A = 440 Hz' : 'flat of A = 440 Hz';
-  return { id: 'tuning', label: 'Tuning', value: `${sign}${Math.abs(c).toFixed(1)} cents`, detail: `${words} (A = ${a.tuning.frequency_hz.toFixed(1)} Hz)` };
+  const words = Math.abs(c) < 3 ? 'in tune' : c > 0 ? 'sharp' : 'flat';
+  return { id: 'tuning', label: 'Tuning', value: `${sign}${Math.abs(c).toFixed(1)} cents`, detail: `from A = 440 Hz: ${words} (your A is ${a.tuning.frequency_hz.toFixed(1)} Hz)` };
 }
 
 function timingFigure(a: Analysis): Figure {

@@ -103,6 +103,8 @@ export class Timeline {
       width,
       height,
       legend: { show: false },
+      // The same padding everywhere, so the four plots share one time axis to the pixel.
+      padding: [8, 18, 0, 0],
       cursor: { drag: { x: true, y: false, setScale: true }, points: { show: false } },
       scales: { x: { time: false, min: 0, max: this.duration } },
       axes: [xAxis(showX), { ...AXIS, size: 56 }],
@@ -117,8 +119,11 @@ export class Timeline {
     const loudness = new uPlot(
       {
         ...common(150, false),
-        axes: [xAxis(false), { ...AXIS, size: 56, label: 'dBFS', labelSize: 14 }],
-        series: [{}, { label: 'loudness (dBFS)', stroke: '#4a3f9f', fill: 'rgba(74, 63, 159, 0.18)', width: 1.5, points: { show: false } }],
+        axes: [xAxis(false), { ...AXIS, size: 56 }],
+        series: [
+          {},
+          { label: 'loudness (dBFS)', stroke: '#4a3f9f', fill: 'rgba(74, 63, 159, 0.18)', fillTo: (u: Plot) => u.scales.y?.min ?? -100, width: 1.5, points: { show: false } },
+        ],
       },
       [loudX, loudY] as Data,
       slots.loudness,
@@ -128,14 +133,15 @@ export class Timeline {
     const offsets = onsetOffsetsMs(a.onsets.times, beats);
     const limit = offsetLimit(offsets, beats);
     // Coloured by the true offset, drawn within the chart (a stray onset before the first beat would squash the rest).
+    const edge = limit * 0.95;
     const onsetSeries: Array<Array<number | null>> = TIMING_BUCKETS.map((bucket) =>
-      offsets.map((ms) => (ms !== null && bucket.test(ms) ? Math.max(-limit, Math.min(limit, ms)) : null)),
+      offsets.map((ms) => (ms !== null && bucket.test(ms) ? Math.max(-edge, Math.min(edge, ms)) : null)),
     );
     const onsets = new uPlot(
       {
         ...common(150, false),
         scales: { x: { time: false, min: 0, max: this.duration }, y: { range: [-limit, limit] } },
-        axes: [xAxis(false), { ...AXIS, size: 56, label: 'ms early / late', labelSize: 14 }],
+        axes: [xAxis(false), { ...AXIS, size: 56, values: (_u, splits) => splits.map((ms) => (ms > 0 ? `+${ms}` : String(ms))) }],
         series: [
           {},
           ...TIMING_BUCKETS.map((b) => ({ label: b.label, stroke: b.colour, fill: b.colour, paths: () => null, points: { show: true, size: 7, stroke: b.colour, fill: b.colour } })),
@@ -170,13 +176,14 @@ export class Timeline {
                 ctx.fillStyle = '#1a1a1a';
                 ctx.font = `${12 * devicePixelRatio}px system-ui, sans-serif`;
                 ctx.textBaseline = 'middle';
+                ctx.textAlign = 'left';
                 const y = u.valToPos(0.5, 'y', true);
                 a.chords.forEach((c) => {
-                  const x0 = u.valToPos(c.start, 'x', true);
-                  const x1 = u.valToPos(c.end, 'x', true);
-                  if (x1 < u.bbox.left || x0 > u.bbox.left + u.bbox.width) return;
+                  // The part of its box inside the plot.
+                  const x0 = Math.max(u.valToPos(c.start, 'x', true), u.bbox.left);
+                  const x1 = Math.min(u.valToPos(c.end, 'x', true), u.bbox.left + u.bbox.width);
                   if (ctx.measureText(c.chord).width + 6 * devicePixelRatio > x1 - x0) return;
-                  ctx.fillText(c.chord, Math.max(x0, u.bbox.left) + 4 * devicePixelRatio, y);
+                  ctx.fillText(c.chord, x0 + 4 * devicePixelRatio, y);
                 });
                 ctx.restore();
               },
