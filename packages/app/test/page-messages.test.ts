@@ -29,6 +29,12 @@ test('busy and restarting say when to retry; limits are read from the message wh
   assert.doesNotMatch(errorSentence({ error: 'audio_too_long', message: 'too long' }, 'a.wav', null).text, /limit/);
 });
 
+test('a refused hint is named as the hint, not as a broken page', () => {
+  const { text } = errorSentence({ error: 'bad_request', message: "tempo_hint must be a number of beats per minute between 30 and 300" }, 'a.wav', null);
+  assert.equal(text, "The analyser didn't accept your hint (tempo_hint must be a number of beats per minute between 30 and 300). Correct it or leave it empty, then try again.");
+  assert.match(errorSentence({ error: 'bad_request', message: 'Multipart: Boundary not found' }, 'a.wav', null).text, /Reload the page/);
+});
+
 test('a refusal the page does not know yet still reads as a sentence, with the service message', () => {
   const { text } = errorSentence({ error: 'upload_timeout', message: 'the upload stalled for 30 s.' }, 'a.wav', null);
   assert.equal(text, "The analyser couldn't take this recording: the upload stalled for 30 s.");

@@ -37,8 +37,12 @@ export function errorSentence(error: ApiErrorBody, fileName: string, retryAfterS
       return plain('Choose a recording first.');
     case 'too_many_files':
       return plain('Send one recording at a time.');
-    case 'not_multipart':
     case 'bad_request':
+      if (/hint|tempo|key/i.test(error.message)) {
+        return plain(`The analyser didn't accept your hint (${error.message.replace(/\.$/, '')}). Correct it or leave it empty, then try again.`);
+      }
+      return plain("The page couldn't send your file in a way the service understands. Reload the page and try again.");
+    case 'not_multipart':
       return plain("The page couldn't send your file in a way the service understands. Reload the page and try again.");
     case 'not_found':
       return plain("The page couldn't find the analyser at this address. Reload the page; if it keeps happening, the service is set up wrongly.");
