@@ -31,6 +31,8 @@ function sseMessage(event: string, data: unknown): string {
   return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
+const COUNTED: ReadonlySet<Stage> = new Set(ANALYSIS_STAGES);
+
 /** One request's event stream. */
 export class ProgressStream {
   private readonly body = new PassThrough();
@@ -58,7 +60,8 @@ export class ProgressStream {
       this.done.add('decode');
       message = { stage: 'decode', phase: 'end', ms: event.decodeMs, audio_seconds: Number(event.durationSeconds.toFixed(3)), format: event.format };
     } else if (event.type === 'algorithm') {
-      this.done.add(event.stage);
+      // A stage outside the list is reported, but not counted: `completed` never passes `total`.
+      if (COUNTED.has(event.stage)) this.done.add(event.stage);
       message = { stage: event.stage, phase: 'end', ms: event.ms };
     } else {
       return; // the memory guard's verdict is the service's business (its log), not the client's
