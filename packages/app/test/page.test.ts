@@ -147,6 +147,8 @@ test('a take uploaded through the page: live progress, then figures and four cha
   assert.equal(await figure('timing'), `${Math.round(analysis.onsets.timing.within_30ms_ratio * 100)} % within 30 ms`);
   assert.equal(await figure('processing'), `${(analysis.processing.total_ms / 1000).toFixed(1)} s`);
   assert.equal(await page.$eval('#result-file', (el) => el.textContent), 'evening take.wav');
+  // The onset chart in words: a quantised take has nothing beyond 30 ms inside the beat grid.
+  assert.equal(await page.$eval('#timing-outliers-intro', (el) => el.textContent), 'Every note start was within 30 ms of the beat grid.');
 
   // Each chart holds the answer's data…
   assert.ok(analysis.notes.length > 20 && analysis.chords.length > 3 && analysis.onsets.times.length > 20);

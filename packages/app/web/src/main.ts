@@ -3,7 +3,7 @@ import { analyseTake } from './api.js';
 import { renderFigures } from './figures.js';
 import { errorSentence } from './messages.js';
 import { Timeline, type TimelineView } from './timeline.js';
-import { TIMING_BUCKETS } from './timing.js';
+import { TIMING_BUCKETS, timingOutliers } from './timing.js';
 import type { Analysis, Hints, ProgressMessage } from './types.js';
 
 const STAGE_WORDS: Record<string, string> = {
@@ -106,6 +106,28 @@ function showError(text: string, retryAfterSeconds: number | null): void {
   retryTimer = window.setInterval(tick, 1000);
 }
 
+function clock(seconds: number): string {
+  const m = Math.floor(seconds / 60);
+  return `${m}:${(seconds - m * 60).toFixed(2).padStart(5, '0')}`;
+}
+
+/** In words, the note starts furthest from the beat: what the onset chart shows, for everyone. */
+function renderOutliers(a: Analysis): void {
+  const list = $('timing-outliers');
+  const outliers = timingOutliers(a.onsets.times, a.tempo.beats);
+  const intro = $('timing-outliers-intro');
+  if (a.tempo.beats.length < 2) intro.textContent = 'No beat grid to judge the timing against.';
+  else if (outliers.length === 0) intro.textContent = 'Every note start was within 30 ms of the beat grid.';
+  else intro.textContent = `The note starts furthest from the beat grid (${outliers.length}):`;
+  list.replaceChildren(
+    ...outliers.map((o) => {
+      const li = document.createElement('li');
+      li.textContent = `at ${clock(o.time)}: ${Math.abs(o.ms).toFixed(0)} ms ${o.ms < 0 ? 'early' : 'late'}`;
+      return li;
+    }),
+  );
+}
+
 function describeView(view: TimelineView): void {
   const fmt = (s: number) => (s < 60 ? `${s.toFixed(1)} s` : `${Math.floor(s / 60)}:${String(Math.round(s % 60)).padStart(2, '0')}`);
   $('view-range').textContent = `Showing ${fmt(view.min)} to ${fmt(view.max)}`;
@@ -119,6 +141,7 @@ function showResult(a: Analysis, hints: Hints): void {
   timeline = new Timeline($('timeline'), { loudness: $('plot-loudness'), onsets: $('plot-onsets'), chords: $('plot-chords'), notes: $('plot-notes') }, a);
   timeline.onViewChange = describeView;
   describeView(timeline.view);
+  renderOutliers(a);
   $('timeline-summary').textContent =
     `${a.loudness.rms_db.length} loudness readings, ${a.tempo.beats.length} beats, ${a.onsets.times.length} note starts, ` +
     `${a.chords.length} chords and ${a.notes.length} notes over ${a.audio.duration_seconds.toFixed(1)} seconds.`;

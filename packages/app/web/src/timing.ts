@@ -29,3 +29,26 @@ export const TIMING_BUCKETS = [
   { label: '30–60 ms late', test: (ms: number) => ms > 30 && ms <= 60, colour: '#d9822b' },
   { label: 'more than 60 ms late', test: (ms: number) => ms > 60, colour: '#a3341f' },
 ] as const;
+
+export interface Outlier {
+  time: number;
+  ms: number;
+}
+
+/**
+ * The note starts furthest from the beat grid (more than `thresholdMs`), at most `count`, in time
+ * order; onsets before the first beat or after the last are left out (no grid there to judge).
+ */
+export function timingOutliers(onsets: readonly number[], beats: readonly number[], count = 5, thresholdMs = 30): Outlier[] {
+  if (beats.length < 2) return [];
+  const offsets = onsetOffsetsMs(onsets, beats);
+  const first = beats[0] ?? 0;
+  const last = beats.at(-1) ?? 0;
+  const eighth = (last - first) / (beats.length - 1) / 2;
+  return onsets
+    .map((time, i) => ({ time, ms: offsets[i] ?? 0 }))
+    .filter((o) => o.time >= first - eighth / 2 && o.time <= last + eighth && Math.abs(o.ms) > thresholdMs)
+    .sort((a, b) => Math.abs(b.ms) - Math.abs(a.ms))
+    .slice(0, count)
+    .sort((a, b) => a.time - b.time);
+}
