@@ -242,6 +242,12 @@ test('on a phone-width screen the page fits, draws its charts and stays accessib
   const widths = await page.evaluate(() => Object.values(window.practicePage.plots as Record<string, any>).map((u) => u.width as number));
   assert.equal(widths.length, 4);
   for (const w of widths) assert.ok(w >= 240 && w <= 375, `chart width ${w}`);
+  // A narrow screen opens on the first seconds, where notes can be told apart; "Whole take" shows all 30 s.
+  const xRange = () => page.evaluate((): number[] => [window.practicePage.plots.notes.scales.x.min, window.practicePage.plots.notes.scales.x.max]);
+  const [openMin, openMax] = await xRange();
+  assert.ok(openMin === 0 && (openMax ?? 0) >= 8 && (openMax ?? 30) < 20, `opening view ${openMin}–${openMax}`);
+  await page.click('#show-all');
+  assert.deepEqual(await xRange(), [0, 30]);
   const phoneShot = artifactPath('practice-page-phone.png');
   await page.screenshot({ path: phoneShot, fullPage: true });
   console.log(`screenshot: ${phoneShot}`);

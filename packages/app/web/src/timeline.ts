@@ -214,6 +214,9 @@ export class Timeline {
     );
 
     this.plots = { loudness, onsets, chords, notes };
+    // Opens on a stretch where notes can be told apart (about 30 px a second; the whole take when it fits).
+    const opening = Math.max(8, width / 30);
+    if (opening < this.duration) this.setView(0, opening);
     this.resize = new ResizeObserver(() => {
       const width = this.width();
       for (const p of Object.values(this.plots)) if (p.width !== width) p.setSize({ width, height: p.height });
