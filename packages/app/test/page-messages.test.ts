@@ -29,6 +29,12 @@ test('busy and restarting say when to retry; limits are read from the message wh
   assert.doesNotMatch(errorSentence({ error: 'audio_too_long', message: 'too long' }, 'a.wav', null).text, /limit/);
 });
 
+test("answers that are not the API's own (a proxy in front of it) still read as sentences", () => {
+  assert.equal(errorSentence({ error: 'unavailable', message: 'HTTP 502' }, 'a.wav', null).text, "The analyser can't be reached right now. Try again in 10 seconds.");
+  assert.match(errorSentence({ error: 'file_too_large', message: 'HTTP 413' }, 'a.wav', null).text, /^“a\.wav” is too big to upload\. Try a shorter take/);
+  assert.match(errorSentence({ error: 'unexpected_answer', message: 'HTTP 418' }, 'a.wav', null).text, /doesn't understand\. Reload the page/);
+});
+
 test('a refused hint is named as the hint, not as a broken page', () => {
   const { text } = errorSentence({ error: 'bad_request', message: "tempo_hint must be a number of beats per minute between 30 and 300" }, 'a.wav', null);
   assert.equal(text, "The analyser didn't accept your hint (tempo_hint must be a number of beats per minute between 30 and 300). Correct it or leave it empty, then try again.");

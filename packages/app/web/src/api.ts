@@ -34,6 +34,14 @@ function retryAfter(value: string | null | undefined): number | null {
   return value && Number.isFinite(n) && n >= 0 ? n : null;
 }
 
+/** A code for an answer that is not the API's JSON, from its status alone. */
+function codeForStatus(status: number): string {
+  if (status === 200) return 'stream_cut';
+  if (status === 413) return 'file_too_large';
+  if (status === 502 || status === 503 || status === 504) return 'unavailable';
+  return 'unexpected_answer';
+}
+
 export function analyseTake(file: File, hints: Hints, callbacks: AnalyseCallbacks): Promise<Outcome> {
   const form = new FormData();
   // Hints first: a service that reads fields as they stream sees them before the recording.
@@ -81,12 +89,8 @@ export function analyseTake(file: File, hints: Hints, callbacks: AnalyseCallback
       if (isErrorBody(body)) {
         return settle({ ok: false, error: body, status: xhr.status, retryAfterSeconds: retryAfter(xhr.getResponseHeader('retry-after')) });
       }
-      settle({
-        ok: false,
-        error: { error: xhr.status === 200 ? 'stream_cut' : 'unexpected_answer', message: `HTTP ${xhr.status}` },
-        status: xhr.status,
-        retryAfterSeconds: retryAfter(xhr.getResponseHeader('retry-after')),
-      });
+      // Not the service's own answer (e.g. a proxy's page in front of it): judged by its status.
+      settle({ ok: false, error: { error: codeForStatus(xhr.status), message: `HTTP ${xhr.status}` }, status: xhr.status, retryAfterSeconds: retryAfter(xhr.getResponseHeader('retry-after')) });
     });
     xhr.addEventListener('error', () => settle({ ok: false, error: { error: 'network', message: 'the request failed' }, status: 0, retryAfterSeconds: null }));
     xhr.addEventListener('abort', () => settle({ ok: false, error: { error: 'aborted', message: 'cancelled' }, status: 0, retryAfterSeconds: null }));

@@ -57,6 +57,10 @@ export function errorSentence(error: ApiErrorBody, fileName: string, retryAfterS
       return plain("Something went wrong on the analyser's side with this take. Try again; if it happens again, the people running the service can look it up in their log.");
     case 'network':
       return plain("Couldn't reach the analyser. Check your connection and try again.");
+    case 'unavailable':
+      return retry(`The analyser can't be reached right now. Try again in ${wait} seconds.`);
+    case 'unexpected_answer':
+      return plain("The analyser gave an answer this page doesn't understand. Reload the page and try again.");
     case 'stream_cut':
       return plain('The connection was cut before the analysis finished. Try again.');
     case 'aborted':
