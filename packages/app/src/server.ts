@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -13,6 +13,7 @@ import type { Metrics } from './metrics.js';
 import { analyzeRoute } from './routes/analyze.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoute } from './routes/metrics.js';
+import { pageRoutes } from './routes/page.js';
 import type { ServiceState } from './state.js';
 
 export interface ServerDeps {
@@ -99,8 +100,9 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     );
   });
 
-  app.setErrorHandler(async (err: FastifyError, request, reply) => {
-    const api = toApiError(err, config.maxUploadBytes);
+  /** Maps an error to the API's answer, counts it and logs it (the error handler, and errors sent on a progress stream). */
+  const reportError = (request: FastifyRequest, err: unknown): ApiError => {
+    const api = toApiError(err as FastifyError, config.maxUploadBytes);
     metrics.rejected.inc({ reason: api.code });
     const log = request.log.child({ module: 'http' });
     // Refusals by design (full queue, shutdown, memory) are warnings; anything else at 5xx is a bug.
@@ -110,6 +112,10 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     } else {
       log.warn({ event: 'request.rejected', reason: api.code, status: api.status }, api.message);
     }
+    return api;
+  };
+  app.setErrorHandler(async (err: FastifyError, request, reply) => {
+    const api = reportError(request, err);
     return reply.code(api.status).headers(api.headers).send({ error: api.code, message: api.message });
   });
   app.setNotFoundHandler(async (request, reply) => {
@@ -119,6 +125,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
 
   healthRoutes(app, deps);
   metricsRoute(app, deps);
-  analyzeRoute(app, deps);
+  analyzeRoute(app, deps, reportError);
+  await app.register(pageRoutes);
   return app;
 }

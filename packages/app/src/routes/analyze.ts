@@ -6,7 +6,8 @@ import { ApiError } from '../errors.js';
 import { sanitizeFileName } from '../file-name.js';
 import { describeVerdict } from '../memory/guard.js';
 import type { ServerDeps } from '../server.js';
-import { analysisResponseSchema, errorResponses } from './schemas.js';
+import { openProgressStream, withProgressStream } from './progress-stream.js';
+import { analysisResponseSchema, analysisEventStreamSchema, errorResponses } from './schemas.js';
 
 const MB = 1024 * 1024;
 const mb = (bytes: number): number => Number((bytes / MB).toFixed(2));
@@ -54,7 +55,8 @@ function ownArrayBuffer(bytes: Buffer): ArrayBuffer {
   return copy;
 }
 
-export function analyzeRoute(app: FastifyInstance, deps: ServerDeps): void {
+/** `report` maps, counts and logs an error as the error handler does (for errors sent on the progress stream). */
+export function analyzeRoute(app: FastifyInstance, deps: ServerDeps, report: (request: FastifyRequest, err: unknown) => ApiError): void {
   const { pool, memory, metrics, progress, config, state } = deps;
 
   app.post(
@@ -63,12 +65,16 @@ export function analyzeRoute(app: FastifyInstance, deps: ServerDeps): void {
       schema: {
         summary: 'Analyse a guitar recording',
         description:
-          "multipart/form-data with one file in the field `file`: WAV, MP3, FLAC or OGG Vorbis, mono or stereo, any common sample rate. Answers tempo, beats, key, tuning, notes, onsets and timing, loudness over time, chords and processing figures.",
+          "multipart/form-data with one file in the field `file`: WAV, MP3, FLAC or OGG Vorbis, mono or stereo, any common sample rate. Answers tempo, beats, key, tuning, notes, onsets and timing, loudness over time, chords and processing figures.\n\n" +
+          'With `Accept: text/event-stream` the same request answers with server-sent events once the upload is read: `accepted`, `progress` per stage (`{ stage, phase, completed, total, percent }`), then `result` (the JSON answer) or `error` (`{ error, message, status, retry_after_seconds? }`). Refusals before the upload is read keep their status and JSON body.',
         tags: ['analysis'],
-        response: { 200: analysisResponseSchema, ...errorResponses },
+        response: {
+          200: { content: { 'application/json': { schema: analysisResponseSchema }, 'text/event-stream': { schema: analysisEventStreamSchema } } },
+          ...errorResponses,
+        },
       },
     },
-    async (request) => {
+    withProgressStream(async (request, reply) => {
       const retryAfter = { 'Retry-After': String(config.retryAfterSeconds) };
       if (state.shuttingDown) throw new ApiError('shutting_down', 'the service is shutting down; retry shortly', retryAfter);
       if (!pool.hasRoom()) throw new ApiError('queue_full', 'too many analyses are running or waiting; retry shortly', retryAfter);
@@ -80,9 +86,11 @@ export function analyzeRoute(app: FastifyInstance, deps: ServerDeps): void {
         { event: 'analysis.start', file_name: upload.fileName, content_type: upload.contentType, file_size_mb: mb(upload.sizeBytes) },
         'analysis started',
       );
+      const live = openProgressStream(request, reply, { request_id: request.id, file: { name: upload.fileName, size_mb: mb(upload.sizeBytes) } });
       const tracked = memory.track(request.id, upload.fileName);
       let firstStageAt: number | null = null;
       const stopRouting = progress.on(request.id, (event: ProgressEvent) => {
+        live?.progress(event);
         if (event.type === 'stage') {
           firstStageAt ??= performance.now();
           tracked.setStage(event.stage, event.wasmHeapBytes);
@@ -184,6 +192,6 @@ export function analyzeRoute(app: FastifyInstance, deps: ServerDeps): void {
         tracked.stop();
         metrics.analysisDuration.observe({ outcome: outcomeLabel }, (performance.now() - started) / 1000);
       }
-    },
+    }, report),
   );
 }

@@ -123,3 +123,18 @@ export const healthResponseSchema = {
     },
   },
 } as const;
+
+/** `POST /api/analyze` with `Accept: text/event-stream` (see routes/progress-stream.ts). */
+export const analysisEventStreamSchema = {
+  type: 'string',
+  description:
+    'Server-sent events, in this order: `accepted` `{ request_id, file, stages }` once the upload is read; ' +
+    '`progress` `{ stage, phase: "start"|"end", ms?, completed, total, percent }` as each stage (decode, resample, loudness, rhythm, onsets, key, notes, chords) starts and ends — ' +
+    'a long recording runs some at once, and percent is the share of stages done; then either `result` (the JSON answer, as without this header) ' +
+    'or `error` `{ error, message, status, retry_after_seconds? }` (the error and status the plain request would have answered). ' +
+    'A `: keep-alive` comment every 10 s while a stage runs.',
+  example:
+    'event: accepted\ndata: {"request_id":"…","file":{"name":"take.wav","size_mb":2.52},"stages":["decode","resample","loudness","rhythm","onsets","key","notes","chords"]}\n\n' +
+    'event: progress\ndata: {"stage":"rhythm","phase":"end","ms":761,"completed":4,"total":8,"percent":50}\n\n' +
+    'event: result\ndata: {"request_id":"…","tempo":{"bpm":120.01,…},…}\n\n',
+} as const;
