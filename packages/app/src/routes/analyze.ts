@@ -4,12 +4,15 @@ import { PoolError } from '../analysis/pool.js';
 import type { ProgressEvent } from '../analysis/types.js';
 import { ApiError } from '../errors.js';
 import { sanitizeFileName } from '../file-name.js';
+import { watchUpload, type UploadWatch } from '../upload-watch.js';
 import { describeVerdict } from '../memory/guard.js';
 import type { ServerDeps } from '../server.js';
 import { analysisResponseSchema, errorResponses } from './schemas.js';
 
 const MB = 1024 * 1024;
 const mb = (bytes: number): number => Number((bytes / MB).toFixed(2));
+/** Room in a request body for the multipart framing and the small fields around the file. */
+export const MULTIPART_ALLOWANCE = MB;
 
 interface Upload {
   fileName: string;
@@ -19,14 +22,33 @@ interface Upload {
   sizeBytes: number;
 }
 
-/** Reads the multipart body: exactly one file, in the field `file`. */
-async function readUpload(request: FastifyRequest): Promise<Upload> {
-  if (!request.isMultipart()) {
-    throw new ApiError('not_multipart', "send the recording as multipart/form-data, in a field named 'file'");
+/** Reads one file part to its end; over `limit` bytes it stops at once (413), without reading the rest. */
+async function readFile(file: MultipartFile, limit: number, watch: UploadWatch): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const tooLarge = (): ApiError => new ApiError('file_too_large', `the upload is larger than the limit of ${Math.round(limit / MB)} MB`);
+  for await (const chunk of file.file as AsyncIterable<Buffer>) {
+    watch.progress();
+    if (file.file.truncated) throw tooLarge();
+    chunks.push(chunk);
+    size += chunk.length;
   }
+  if (file.file.truncated) throw tooLarge();
+  return Buffer.concat(chunks, size);
+}
+
+/**
+ * Reads the multipart body: exactly one file, in the field `file`. When @fastify/multipart stops
+ * a file stream early (a fields or parts limit crossed before the file), the reason is the next
+ * thing its iterator gives: that error is the answer, not the stream's "premature close".
+ */
+async function readParts(request: FastifyRequest, limit: number, watch: UploadWatch, abandoned: () => boolean): Promise<Upload> {
   let upload: Upload | null = null;
   const otherFields: string[] = [];
-  for await (const part of request.parts()) {
+  const parts = request.parts();
+  for (let next = await parts.next(); !next.done && !abandoned(); next = await parts.next()) {
+    watch.progress();
+    const part = next.value;
     if (part.type !== 'file') continue;
     const file = part as MultipartFile;
     if (file.fieldname !== 'file') {
@@ -35,15 +57,40 @@ async function readUpload(request: FastifyRequest): Promise<Upload> {
       continue;
     }
     if (upload) throw new ApiError('too_many_files', "send one recording per request, in the field 'file'");
-    const bytes = await file.toBuffer();
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(file, limit, watch);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE') await parts.next(); // throws the reason, if there is one
+      throw err;
+    }
     upload = { fileName: sanitizeFileName(file.filename), contentType: file.mimetype, bytes, sizeBytes: bytes.length };
   }
   if (!upload) {
     const hint = otherFields.length > 0 ? ` (got a file in '${otherFields[0]}')` : '';
-    throw new ApiError('missing_file', `no file in the field 'file'${hint}`);
+    throw new ApiError('missing_file', `no file in the field 'file'${hint}; a part without a valid Content-Disposition header (e.g. a line break in its file name) is ignored`);
   }
   if (upload.bytes.length === 0) throw new ApiError('empty_file', `'${upload.fileName}' is empty`);
   return upload;
+}
+
+/** Reads the upload, ending with an API error if it stops moving (see watchUpload): every request ends. */
+async function readUpload(request: FastifyRequest, limit: number, idleMs: number): Promise<Upload> {
+  if (!request.isMultipart()) {
+    throw new ApiError('not_multipart', "send the recording as multipart/form-data, in a field named 'file'");
+  }
+  const watch = watchUpload(request.raw, idleMs);
+  let gaveUp = false;
+  const reading = readParts(request, limit, watch, () => gaveUp);
+  try {
+    return await Promise.race([reading, watch.failed]);
+  } catch (err) {
+    gaveUp = true;
+    reading.catch(() => {}); // a stalled reader may settle later, when the connection closes
+    throw err;
+  } finally {
+    watch.stop();
+  }
 }
 
 /** The upload's bytes as an ArrayBuffer of their own, so they can be moved to the worker without a copy. */
@@ -67,12 +114,20 @@ export function analyzeRoute(app: FastifyInstance, deps: ServerDeps): void {
         tags: ['analysis'],
         response: { 200: analysisResponseSchema, ...errorResponses },
       },
+      // Before the body is read: a declared length beyond the limit is refused at once (the error
+      // handler closes the connection, so the client stops sending).
+      onRequest: async (request) => {
+        const declared = Number(request.headers['content-length']);
+        if (Number.isFinite(declared) && declared > config.maxUploadBytes + MULTIPART_ALLOWANCE) {
+          throw new ApiError('file_too_large', `the upload is larger than the limit of ${Math.round(config.maxUploadBytes / MB)} MB (Content-Length: ${declared})`);
+        }
+      },
     },
     async (request) => {
       const retryAfter = { 'Retry-After': String(config.retryAfterSeconds) };
       if (state.shuttingDown) throw new ApiError('shutting_down', 'the service is shutting down; retry shortly', retryAfter);
       if (!pool.hasRoom()) throw new ApiError('queue_full', 'too many analyses are running or waiting; retry shortly', retryAfter);
-      const upload = await readUpload(request);
+      const upload = await readUpload(request, config.maxUploadBytes, config.uploadIdleMs);
       const log = request.log.child({ module: 'analysis' });
       const started = performance.now();
       // Written (synchronously, to disk) before decoding starts: if the process dies now, this is the record that says why.
@@ -109,6 +164,8 @@ export function analyzeRoute(app: FastifyInstance, deps: ServerDeps): void {
               event: 'memory.guard',
               mode: event.mode,
               stage: 'decode',
+              // container: judged on the length the header declares, before decoding; decoded: after.
+              basis: event.basis,
               file_name: upload.fileName,
               audio_seconds: Number(v.audioSeconds.toFixed(3)),
               rss_mb: mb(v.rssBytes),
