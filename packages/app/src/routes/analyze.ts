@@ -22,19 +22,33 @@ interface Upload {
   sizeBytes: number;
 }
 
-/** Reads one file part to its end; over `limit` bytes it stops at once (413), without reading the rest. */
+/**
+ * Reads one file part to its end. Over `limit` bytes busboy stops feeding the stream (its 'limit'
+ * event) but does not end it: the read stops there at once (413), without waiting for the rest.
+ */
 async function readFile(file: MultipartFile, limit: number, watch: UploadWatch): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
+  const stream = file.file;
   const tooLarge = (): ApiError => new ApiError('file_too_large', `the upload is larger than the limit of ${Math.round(limit / MB)} MB`);
-  for await (const chunk of file.file as AsyncIterable<Buffer>) {
-    watch.progress();
-    if (file.file.truncated) throw tooLarge();
-    chunks.push(chunk);
-    size += chunk.length;
-  }
-  if (file.file.truncated) throw tooLarge();
-  return Buffer.concat(chunks, size);
+  const overLimit = new Promise<never>((_, reject) => {
+    stream.once('limit', () => {
+      reject(tooLarge());
+      stream.destroy(); // ends the read below; the chunks read so far go with it
+    });
+  });
+  const collect = (async () => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      watch.progress();
+      chunks.push(chunk);
+      size += chunk.length;
+    }
+    if (stream.truncated) throw tooLarge();
+    return Buffer.concat(chunks, size);
+  })();
+  collect.catch(() => {}); // after a 'limit', overLimit carries the answer
+  overLimit.catch(() => {});
+  return Promise.race([collect, overLimit]);
 }
 
 /**
