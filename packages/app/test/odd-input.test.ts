@@ -247,3 +247,12 @@ test('a FLAC or Ogg header declaring more audio than its bytes can hold: 422', a
   assert.equal(res.status, 422, JSON.stringify(res.json));
   assert.match(res.json.message, /header declares \d+ samples per channel, more than \d+ bytes of FLAC can hold/);
 });
+
+test('a malformed URL: 400 JSON with a request.rejected record', async () => {
+  const res = await service.app.inject({ method: 'GET', url: '/api/%zz' });
+  assert.equal(res.statusCode, 400);
+  assert.equal((res.json() as { error: string }).error, 'bad_request');
+  const rec = rejectedWith('bad_request');
+  assert.ok(rec.request_id);
+  assert.match(String(rec.message), /not a valid url/);
+});
