@@ -243,6 +243,9 @@ function oggFacts(b: Uint8Array): ContainerFacts | null {
   return { channels, sampleRate, frames, exact: frames !== null };
 }
 
+/** The share of an MP3 file its chain of frame headers must cover for the count to be its length. */
+const MP3_CHAIN_COVERAGE = 0.9;
+
 /** MP3: the first frame's rate and mode, and the frames counted along the chain of frame headers. */
 function mp3Facts(b: Uint8Array): ContainerFacts | null {
   const first = mp3FirstFrame(b);
@@ -258,10 +261,11 @@ function mp3Facts(b: Uint8Array): ContainerFacts | null {
     frames++;
     pos += length;
   }
-  // Where the chain breaks (junk, a tag), the rest is estimated at the average frame length so far.
-  const rest = b.length - pos;
-  const estimate = frames + (rest > 128 && frames > 0 ? Math.ceil(rest / ((pos - first) / frames)) : 0);
-  return { channels, sampleRate, frames: estimate * perFrame, exact: false };
+  // Only a chain of frame headers that covers the file (bar a tag at its end) says how long it is;
+  // a first "frame" found in junk, or a chain broken early, says nothing.
+  const covered = (pos - first) / Math.max(1, b.length - first);
+  const counted = frames >= 2 && covered >= MP3_CHAIN_COVERAGE ? frames * perFrame : null;
+  return { channels, sampleRate, frames: counted, exact: false };
 }
 
 /** The container's facts for the formats the service decodes (`type` as audio-type names them). */

@@ -150,9 +150,10 @@ export async function decodeUpload(bytes: Uint8Array, maxSeconds: number, inspec
   let frames = 0;
   let sampleRate = 0;
   let channels = 0;
-  // At most what the container declares, and one second or 2 % more (decoder delay, padding).
+  // At most what the container declares, and one second and 2 % more (decoder delay, padding).
   const declaredFrames = facts?.frames ?? null;
-  const declaredLimit = facts && declaredFrames !== null && facts.sampleRate > 0 ? declaredFrames * 1.02 + facts.sampleRate : Infinity;
+  // (An MP3's count is an estimate, and MP3 cannot carry more than a dozen samples per byte anyway.)
+  const declaredLimit = facts?.exact && declaredFrames !== null && facts.sampleRate > 0 ? declaredFrames * 1.02 + facts.sampleRate : Infinity;
   const take = (out: { channelData: Float32Array[]; sampleRate: number }): void => {
     const data = out.channelData;
     if (data.length === 0 || (data[0]?.length ?? 0) === 0) return;
