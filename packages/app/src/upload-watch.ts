@@ -12,8 +12,8 @@ export interface UploadWatch {
 /**
  * Watches an upload being read so every request ends:
  * - no byte arriving for `idleMs` while the body is incomplete → 408 `request_timeout`;
- * - the whole body received but the multipart reader getting nothing more for `settleMs` → 400
- *   `malformed_multipart`. @fastify/busboy can stall there: a part it skips (no valid
+ * - the whole body received (or held back by the parser) but the multipart reader getting nothing
+ *   more for `settleMs` → 400 `malformed_multipart`. @fastify/busboy can stall there: a part it skips (no valid
  *   Content-Disposition, e.g. a line break in its file name) that it paused for backpressure and
  *   that ends after the closing boundary never releases the parser, and no event follows.
  */
@@ -31,22 +31,25 @@ export function watchUpload(raw: IncomingMessage, idleMs: number, settleMs = 200
         lastMove = performance.now();
       }
       const still = performance.now() - lastMove;
-      if (raw.complete && still > settleMs) {
+      // complete: Node's parser has the whole message; readableEnded: the body has been read to its end.
+      const received = raw.complete || raw.readableEnded;
+      // Paused: the multipart parser pushes back and the reader takes nothing, so it is not waiting for the client.
+      const heldBack = raw.readableFlowing === false;
+      if ((received || heldBack) && still > settleMs) {
         clearInterval(timer);
         reject(
           new ApiError(
             'malformed_multipart',
-            'the body ended but its multipart form could not be read to its end: a part without a valid Content-Disposition header (for example a line break in its file name) cannot be read',
+            'the multipart form could not be read to its end: a part without a valid Content-Disposition header (for example a line break in its file name) cannot be read',
           ),
         );
-      } else if (!raw.complete && still > idleMs) {
+      } else if (still > idleMs) {
         clearInterval(timer);
         reject(new ApiError('request_timeout', `no upload data arrived for ${Math.round(idleMs / 1000)} s`));
       }
     },
     Math.min(250, settleMs / 4, idleMs / 4),
   );
-  timer.unref();
   return {
     failed,
     progress: () => {

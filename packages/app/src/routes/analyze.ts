@@ -66,7 +66,7 @@ async function readParts(request: FastifyRequest, limit: number, watch: UploadWa
     if (part.type !== 'file') continue;
     const file = part as MultipartFile;
     if (file.fieldname !== 'file') {
-      otherFields.push(file.fieldname);
+      otherFields.push(file.fieldname ?? '');
       file.file.resume(); // drain it
       continue;
     }
@@ -81,7 +81,8 @@ async function readParts(request: FastifyRequest, limit: number, watch: UploadWa
     upload = { fileName: sanitizeFileName(file.filename), contentType: file.mimetype, bytes, sizeBytes: bytes.length };
   }
   if (!upload) {
-    const hint = otherFields.length > 0 ? ` (got a file in '${otherFields[0]}')` : '';
+    const other = otherFields[0];
+    const hint = otherFields.length === 0 ? '' : other ? ` (got a file in '${other}')` : ' (got a file without a field name)';
     throw new ApiError('missing_file', `no file in the field 'file'${hint}; a part without a valid Content-Disposition header (e.g. a line break in its file name) is ignored`);
   }
   if (upload.bytes.length === 0) throw new ApiError('empty_file', `'${upload.fileName}' is empty`);
