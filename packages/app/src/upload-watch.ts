@@ -35,7 +35,9 @@ export function watchUpload(raw: IncomingMessage, idleMs: number, settleMs = 200
       const received = raw.complete || raw.readableEnded;
       // Paused: the multipart parser pushes back and the reader takes nothing, so it is not waiting for the client.
       const heldBack = raw.readableFlowing === false;
-      if ((received || heldBack) && still > settleMs) {
+      // Either way nothing waits for the client: the parser is stuck, not the upload.
+      const parserStuck = received || heldBack;
+      if (parserStuck && still > settleMs) {
         clearInterval(timer);
         reject(
           new ApiError(
@@ -43,7 +45,7 @@ export function watchUpload(raw: IncomingMessage, idleMs: number, settleMs = 200
             'the multipart form could not be read to its end: a part without a valid Content-Disposition header (for example a line break in its file name) cannot be read',
           ),
         );
-      } else if (still > idleMs) {
+      } else if (!parserStuck && still > idleMs) {
         clearInterval(timer);
         reject(new ApiError('request_timeout', `no upload data arrived for ${Math.round(idleMs / 1000)} s`));
       }
