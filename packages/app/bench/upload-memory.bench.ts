@@ -101,7 +101,12 @@ const VARIANTS: Array<{ label: string; env: Record<string, string>; script?: str
 
 console.log(`\nUpload memory — Node ${process.version}, ${os.cpus().length} CPUs, 1 worker; RSS of the service process, 3 s after each phase\n`);
 const results: Array<Array<{ phase: string; rss: number }>> = [];
-for (const v of VARIANTS) results.push(await measure(v.label.replace(/[^A-Za-z0-9]+/g, '-'), v.env, v.script));
+for (const v of VARIANTS) {
+  const rows = await measure(v.label.replace(/[^A-Za-z0-9]+/g, '-'), v.env, v.script);
+  console.log(`${v.label}: ${rows.map((r) => `${r.rss.toFixed(0)} MB`).join(', ')}`);
+  results.push(rows);
+}
+console.log('');
 console.log(`| after | ${VARIANTS.map((v) => `RSS MB (${v.label}) | × idle`).join(' | ')} |`);
 console.log(`|---|${VARIANTS.map(() => '---:|---:').join('|')}|`);
 (results[0] ?? []).forEach((row, i) => {
