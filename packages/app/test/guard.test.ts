@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { judgeMemory } from '../src/memory/guard.js';
+import { guardSeconds, judgeMemory } from '../src/memory/guard.js';
 import { songWav } from '../src/index.js';
 import { fixture, startTestService, upload } from './helpers.js';
 
@@ -71,7 +71,24 @@ test('MEMORY_GUARD=reject judges the length the container declares, for every fo
       const mine = service.records().filter((r) => r.request_id === guard?.request_id);
       assert.ok(!mine.some((r) => r.event === 'analysis.stage' || r.event === 'analysis.decoded'), `${name}: refused before the decode stage`);
     }
+    // A FLAC whose STREAMINFO does not give its total: the decode itself stops where the guard refuses.
+    const unknown = Buffer.from(fixture('full-mono-16k.flac'));
+    unknown[21] = (unknown[21] ?? 0) & 0xf0;
+    unknown.writeUInt32BE(0, 22);
+    const res = await upload(service, unknown, 'no total.flac');
+    assert.equal(res.status, 507, JSON.stringify(res.json));
+    const guard = service.records().find((r) => r.event === 'memory.guard' && r.file_name === 'no total.flac');
+    assert.equal(guard?.basis, 'decoded');
+    assert.ok(Number(guard?.audio_seconds) < 6, `stopped early: ${guard?.audio_seconds} of 6 s`);
+    assert.ok(!service.records().some((r) => r.request_id === guard?.request_id && r.event === 'analysis.decoded'), 'the decode never finished');
   } finally {
     await service.shutdown('test done');
   }
+});
+
+test('the seconds the guard lets through: what fits under 95 % of the limit at the per-minute slope', () => {
+  assert.equal(guardSeconds(200 * MB, { mode: 'reject', mbPerAudioMinute: 50, limitBytes: 1000 * MB }), ((950 - 200) / 50) * 60);
+  assert.equal(guardSeconds(990 * MB, { mode: 'reject', mbPerAudioMinute: 50, limitBytes: 1000 * MB }), 0);
+  assert.equal(guardSeconds(200 * MB, { mode: 'reject', mbPerAudioMinute: 50, limitBytes: null }), Infinity);
+  assert.equal(guardSeconds(200 * MB, { mode: 'off', mbPerAudioMinute: 50, limitBytes: 1000 * MB }), Infinity);
 });

@@ -83,6 +83,14 @@ class MonoSignal {
   }
 }
 
+/** The decode passed `stopAfterSeconds`: the memory guard refuses what the container did not measure. */
+export class DecodeStopped extends Error {
+  override readonly name = 'DecodeStopped';
+  constructor(readonly seconds: number) {
+    super(`decoding stopped after ${seconds.toFixed(1)} s of audio`);
+  }
+}
+
 /** The container's own facts, read before decoding: what the guard and the length limit judge. */
 export interface InspectedUpload {
   type: string;
@@ -178,7 +186,13 @@ function* pieces(bytes: Uint8Array, inspected: InspectedUpload): Generator<Uint8
  * `maxSeconds` or what the container declared (plus a margin): a lying header cannot make the
  * decoder run on for minutes of audio the upload does not hold.
  */
-export async function decodeUpload(bytes: Uint8Array, maxSeconds: number, inspected: InspectedUpload = inspectUpload(bytes, maxSeconds)): Promise<DecodedAudio> {
+export async function decodeUpload(
+  bytes: Uint8Array,
+  maxSeconds: number,
+  inspected: InspectedUpload = inspectUpload(bytes, maxSeconds),
+  /** Where the memory guard stops a decode whose length the container did not declare (DecodeStopped). */
+  stopAfterSeconds = Infinity,
+): Promise<DecodedAudio> {
   const { type, name, facts } = inspected;
   const factory = (decodeAudio as unknown as Record<string, DecoderFactory>)[type];
   if (!factory) throw new InputError('unsupported_format', `no decoder for ${name}`);
@@ -209,6 +223,7 @@ export async function decodeUpload(bytes: Uint8Array, maxSeconds: number, inspec
     if (frames / sampleRate > maxSeconds) {
       throw new InputError('audio_too_long', `the audio is longer than the limit of ${Math.round(maxSeconds / 60)} minutes`);
     }
+    if (frames / sampleRate > stopAfterSeconds) throw new DecodeStopped(frames / sampleRate);
     if (frames > declaredLimit) {
       throw new InputError('corrupt_audio', `the ${name} data decodes to more audio than its header declares (${declaredFrames} samples per channel)`);
     }
@@ -217,7 +232,7 @@ export async function decodeUpload(bytes: Uint8Array, maxSeconds: number, inspec
     for (const piece of pieces(bytes, inspected)) take(await decoder(piece));
     take(await decoder());
   } catch (err) {
-    if (err instanceof InputError) throw err;
+    if (err instanceof InputError || err instanceof DecodeStopped) throw err;
     const message = describe(err);
     // e.g. "Unsupported WAV format: 0x55" (MP3 inside a WAV container): a codec this service does not decode.
     if (/unsupported/i.test(message)) throw new InputError('unsupported_format', `this ${name} file uses a codec the service does not decode (${message})`);

@@ -6,10 +6,10 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { analyzeAudio, isOutOfMemory } from './analyze.js';
-import { decodeUpload, inspectUpload } from './decode.js';
+import { DecodeStopped, decodeUpload, inspectUpload } from './decode.js';
 import { loadEssentia } from './essentia.js';
 import { InputError } from './input-error.js';
-import { describeVerdict, judgeMemory, type GuardVerdict } from '../memory/guard.js';
+import { describeVerdict, guardSeconds, judgeMemory, type GuardVerdict } from '../memory/guard.js';
 import type { AnalysisJob, ProgressEvent, Stage, WorkerOutcome } from './types.js';
 
 const loaded = loadEssentia();
@@ -57,7 +57,21 @@ export default async function analyze(job: AnalysisJob): Promise<WorkerOutcome> 
     if (early) return refuse(early);
     progress({ type: 'stage', requestId: job.requestId, stage: 'decode', rssBytes: process.memoryUsage.rss(), wasmHeapBytes: loaded.heapBytes() });
     const t = performance.now();
-    const audio = await decodeUpload(bytes, job.maxAudioSeconds, inspected);
+    // Without a length from the container (a FLAC without its total), the decode itself stops where
+    // the guard would refuse, so it cannot run the process out of memory on its way there.
+    const stopAt = inspected.estimatedSeconds === null && job.guard.mode === 'reject' ? guardSeconds(process.memoryUsage.rss(), job.guard) : Infinity;
+    let audio;
+    try {
+      audio = await decodeUpload(bytes, job.maxAudioSeconds, inspected, stopAt);
+    } catch (err) {
+      if (!(err instanceof DecodeStopped)) throw err;
+      // Stopped where the estimate reaches the limit: at risk by construction.
+      const verdict = judgeMemory(err.seconds, process.memoryUsage.rss(), job.guard);
+      if (!verdict) throw err;
+      const atLimit = { ...verdict, atRisk: true };
+      post({ type: 'guard', requestId: job.requestId, mode: 'reject', basis: 'decoded', verdict: atLimit });
+      return refuse(atLimit);
+    }
     const decodeMs = Math.round(performance.now() - t);
     progress({
       type: 'decoded',
