@@ -29,6 +29,12 @@ export interface AppConfig {
   memoryGuardMbPerMinute: number;
   /** ANALYSIS_SPLIT: recordings of a minute or more use a second thread for rhythm, key and chords (default on). */
   analysisSplit: boolean;
+  /** REQUEST_TIMEOUT_SECONDS: the whole request (headers and upload) must arrive within this (default 300) → 408. */
+  requestTimeoutMs: number;
+  /** HEADERS_TIMEOUT_SECONDS: the request headers must arrive within this (default 20) → 408. */
+  headersTimeoutMs: number;
+  /** UPLOAD_IDLE_SECONDS: an upload from which no byte arrives for this long is ended (default 30) → 408. */
+  uploadIdleMs: number;
   /** PREVIOUS_CRASH_VISIBLE_MINUTES: how long /api/health shows a detected crash of the previous run (default 15). */
   previousCrashVisibleMs: number;
 }
@@ -76,6 +82,9 @@ function guardMode(env: NodeJS.ProcessEnv): GuardMode {
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const limitMb = integer(env, 'MEMORY_LIMIT_MB', 0, 0, 1024 * 1024);
+  const requestTimeoutSeconds = integer(env, 'REQUEST_TIMEOUT_SECONDS', 300, 1, 24 * 3600);
+  // Node requires the headers' timeout not to exceed the whole request's.
+  const headersTimeoutSeconds = integer(env, 'HEADERS_TIMEOUT_SECONDS', Math.min(20, requestTimeoutSeconds), 1, requestTimeoutSeconds);
   return {
     port: integer(env, 'PORT', 8000, 0, 65535),
     host: env.HOST && env.HOST.trim() !== '' ? env.HOST.trim() : '0.0.0.0',
@@ -92,5 +101,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     analysisSplit: onOff(env, 'ANALYSIS_SPLIT', true),
     memoryGuardMbPerMinute: integer(env, 'MEMORY_GUARD_MB_PER_MINUTE', 70, 1, 100_000),
     previousCrashVisibleMs: integer(env, 'PREVIOUS_CRASH_VISIBLE_MINUTES', 15, 0, 24 * 60) * 60_000,
+    requestTimeoutMs: requestTimeoutSeconds * 1000,
+    headersTimeoutMs: headersTimeoutSeconds * 1000,
+    uploadIdleMs: integer(env, 'UPLOAD_IDLE_SECONDS', 30, 1, 3600) * 1000,
   };
 }

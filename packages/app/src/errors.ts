@@ -5,6 +5,8 @@
 
 export const ERROR_STATUS = {
   not_multipart: 415,
+  malformed_multipart: 400,
+  too_many_parts: 400,
   missing_file: 400,
   too_many_files: 400,
   empty_file: 400,
@@ -18,6 +20,8 @@ export const ERROR_STATUS = {
   insufficient_memory: 507,
   analysis_failed: 500,
   not_found: 404,
+  request_timeout: 408,
+  headers_too_large: 431,
   bad_request: 400,
 } as const;
 

@@ -38,6 +38,9 @@ function packageVersion(): string {
   }
 }
 
+/** After the grace period: how long the stopped analyses' 503s have to go out before every connection is closed. */
+const CLOSE_CONNECTIONS_AFTER_ABORT_MS = 1000;
+
 const mb = (bytes: number | null): number | null => (bytes === null ? null : Math.round(bytes / 1024 / 1024));
 
 /** Builds the whole service (logging, pool, metrics, memory watch, HTTP) without listening. */
@@ -120,14 +123,19 @@ export async function createService(options: ServiceOptions = {}): Promise<Servi
     stopping ??= (async () => {
       state.shuttingDown = true;
       log.info({ event: 'service.stopping', reason, analyses_in_flight: pool.running, queue_length: pool.queued, grace_ms: config.shutdownGraceMs }, 'stopping');
+      let closeRest: NodeJS.Timeout | undefined;
       const grace = setTimeout(() => {
         log.warn({ event: 'service.grace_expired', analyses_in_flight: pool.running }, 'grace period over: stopping the analyses still running');
         pool.abortAll();
+        // Their 503s go out first; then whatever connection is left (an upload still arriving, a
+        // client that never reads its answer) is closed, so the listener can close and stop is written.
+        closeRest = setTimeout(() => app.server.closeAllConnections(), CLOSE_CONNECTIONS_AFTER_ABORT_MS);
       }, config.shutdownGraceMs);
       try {
         await app.close();
       } finally {
         clearTimeout(grace);
+        clearTimeout(closeRest);
         await pool.close();
       }
       log.info({ event: 'service.stop', reason, uptime_seconds: Math.round((Date.now() - state.startedAt) / 1000) }, 'stopped cleanly');

@@ -32,7 +32,7 @@ test('not multipart: 415', async () => {
 
 test('no file field, a file under another name, two files: 400', async () => {
   const none = await service.app.inject({ method: 'POST', url: '/api/analyze', ...multipart([{ field: 'note', data: 'hello' }]) });
-  await expectRejected({ status: none.statusCode, json: none.json() }, 400, 'missing_file', /no file in the field 'file'$/);
+  await expectRejected({ status: none.statusCode, json: none.json() }, 400, 'missing_file', /^no file in the field 'file'; a part without/);
   const other = await service.app.inject({ method: 'POST', url: '/api/analyze', ...multipart([{ field: 'audio', filename: 'a.wav', data: wav }]) });
   await expectRejected({ status: other.statusCode, json: other.json() }, 400, 'missing_file', /got a file in 'audio'/);
   const two = await service.app.inject({
@@ -72,7 +72,7 @@ test('corrupt data after a valid header: 422', async () => {
   for (const [name, label] of [['full-mono-16k.flac', 'FLAC'], ['lick-stereo-48k.ogg', 'OGG Vorbis']] as const) {
     const bytes = Buffer.from(fixture(name));
     for (let i = 200; i < bytes.length - 300; i += 50) bytes[i] = (bytes[i] ?? 0) ^ 0xff;
-    await expectRejected(await upload(service, bytes, name), 422, 'corrupt_audio', new RegExp(`no audio could be decoded from this ${label} file|could not be decoded`));
+    await expectRejected(await upload(service, bytes, name), 422, 'corrupt_audio', new RegExp(`no audio could be decoded from this ${label} file|could not be decoded|header declares \\d+ samples`));
   }
   const garbage = Buffer.concat([Buffer.from('RIFF\x10\x00\x00\x00WAVE'), Buffer.alloc(100, 7)]);
   await expectRejected(await upload(service, garbage, 'riff.wav'), 422, 'corrupt_audio', /no audio could be decoded from this WAV file/);
@@ -94,7 +94,7 @@ test('over the upload size limit: 413', async () => {
   await expectRejected(await upload(service, songWav({ seconds: 30 }).wav, 'big.wav'), 413, 'file_too_large', /larger than the limit of 2 MB/);
 });
 
-test('over the duration limit: 422, found while decoding', async () => {
+test('over the duration limit: 422, found from the header before decoding', async () => {
   // 70 s of 8 kHz audio is 1.1 MB: under the size limit, over the 60 s limit.
   await expectRejected(await upload(service, songWav({ seconds: 70, sampleRate: 8000 }).wav, 'long.wav'), 422, 'audio_too_long', /longer than the limit of 1 minutes/);
 });

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { judgeMemory } from '../src/memory/guard.js';
+import { guardSeconds, judgeMemory } from '../src/memory/guard.js';
 import { songWav } from '../src/index.js';
-import { startTestService, upload } from './helpers.js';
+import { fixture, startTestService, upload } from './helpers.js';
 
 const MB = 1024 * 1024;
 
@@ -35,7 +35,7 @@ for (const mode of ['warn', 'reject', 'off'] as const) {
       }
       assert.equal(guard.length, 1);
       const g = guard[0] ?? {};
-      assert.deepEqual([g.level, g.mode, g.stage, g.file_name, g.audio_seconds, g.limit_mb], ['warn', mode, 'decode', 'long take.wav', 240, 300]);
+      assert.deepEqual([g.level, g.mode, g.stage, g.basis, g.file_name, g.audio_seconds, g.limit_mb], ['warn', mode, 'decode', 'container', 'long take.wav', 240, 300]);
       assert.ok(Number(g.estimated_peak_mb) > 285, String(g.estimated_peak_mb));
       if (mode === 'warn') {
         assert.equal(res.status, 200, 'warn analyses anyway');
@@ -45,6 +45,8 @@ for (const mode of ['warn', 'reject', 'off'] as const) {
         assert.match(res.json.message, /4\.0 minutes of audio would need about \d+ MB at the peak .* against a limit of 300 MB; try a shorter recording/);
         const mine = service.records().filter((r) => r.request_id === g.request_id);
         assert.ok(!mine.some((r) => r.event === 'analysis.stage' && r.stage === 'rhythm'), 'the heavy algorithms never started');
+        // Judged on the WAV header's length: refused before the decoder allocated anything.
+        assert.ok(!mine.some((r) => r.event === 'analysis.stage' || r.event === 'analysis.decoded'), 'refused before the decode stage');
         assert.ok(mine.some((r) => r.event === 'request.rejected' && r.reason === 'insufficient_memory'));
       }
       const metrics = (await service.app.inject({ method: 'GET', url: '/metrics' })).body;
@@ -54,3 +56,39 @@ for (const mode of ['warn', 'reject', 'off'] as const) {
     }
   });
 }
+
+test('MEMORY_GUARD=reject judges the length the container declares, for every format, before decoding', async () => {
+  // A limit so low that even a few seconds are at risk: the refusal must come before any decode record.
+  const service = await startTestService({ memoryGuard: 'reject', memoryLimitOverrideBytes: 64 * MB, memoryThresholds: [99] });
+  try {
+    for (const name of ['full-mono-16k.flac', 'lick-stereo-44k.mp3', 'lick-stereo-48k.ogg']) {
+      const res = await upload(service, fixture(name), name);
+      assert.equal(res.status, 507, `${name}: ${JSON.stringify(res.json)}`);
+      assert.equal(res.json.error, 'insufficient_memory');
+      const guard = service.records().find((r) => r.event === 'memory.guard' && r.file_name === name);
+      assert.equal(guard?.basis, 'container', name);
+      assert.ok(Number(guard?.audio_seconds) > 1, `${name}: the length comes from the header`);
+      const mine = service.records().filter((r) => r.request_id === guard?.request_id);
+      assert.ok(!mine.some((r) => r.event === 'analysis.stage' || r.event === 'analysis.decoded'), `${name}: refused before the decode stage`);
+    }
+    // A FLAC whose STREAMINFO does not give its total: the decode itself stops where the guard refuses.
+    const unknown = Buffer.from(fixture('full-mono-16k.flac'));
+    unknown[21] = (unknown[21] ?? 0) & 0xf0;
+    unknown.writeUInt32BE(0, 22);
+    const res = await upload(service, unknown, 'no total.flac');
+    assert.equal(res.status, 507, JSON.stringify(res.json));
+    const guard = service.records().find((r) => r.event === 'memory.guard' && r.file_name === 'no total.flac');
+    assert.equal(guard?.basis, 'decoded');
+    assert.ok(Number(guard?.audio_seconds) < 6, `stopped early: ${guard?.audio_seconds} of 6 s`);
+    assert.ok(!service.records().some((r) => r.request_id === guard?.request_id && r.event === 'analysis.decoded'), 'the decode never finished');
+  } finally {
+    await service.shutdown('test done');
+  }
+});
+
+test('the seconds the guard lets through: what fits under 95 % of the limit at the per-minute slope', () => {
+  assert.equal(guardSeconds(200 * MB, { mode: 'reject', mbPerAudioMinute: 50, limitBytes: 1000 * MB }), ((950 - 200) / 50) * 60);
+  assert.equal(guardSeconds(990 * MB, { mode: 'reject', mbPerAudioMinute: 50, limitBytes: 1000 * MB }), 0);
+  assert.equal(guardSeconds(200 * MB, { mode: 'reject', mbPerAudioMinute: 50, limitBytes: null }), Infinity);
+  assert.equal(guardSeconds(200 * MB, { mode: 'off', mbPerAudioMinute: 50, limitBytes: 1000 * MB }), Infinity);
+});

@@ -54,3 +54,13 @@ test('the sample-audio command writes the file and its truth, and refuses bad op
     assert.match(bad.stderr, message);
   }
 });
+
+test('sample-audio --help and -h print the usage and exit 0, writing nothing', () => {
+  for (const flag of ['--help', '-h']) {
+    const res = spawnSync(process.execPath, [cli, flag], { encoding: 'utf8', cwd: tempDir() });
+    assert.equal(res.status, 0, res.stderr);
+    assert.match(res.stdout, /^usage: sample-audio --out FILE/);
+    assert.match(res.stdout, /--truth FILE/);
+    assert.equal(res.stderr, '');
+  }
+});

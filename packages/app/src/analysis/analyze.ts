@@ -11,6 +11,11 @@ import type { DecodedAudio } from './decode.js';
 import { Worker } from 'node:worker_threads';
 import type { HelperInput, HelperMessage } from './helper-worker.js';
 
+/** Shorter recordings get no tempo (below about 1.1 s RhythmExtractor2013 has too few onset frames and throws). */
+export const RHYTHM_MIN_SECONDS = 1.5;
+/** Shorter recordings get no onsets (OnsetRate throws "Empty vector input" below about 0.03 s). */
+export const ONSETS_MIN_SECONDS = 0.05;
+
 /** Recordings at least this long are analysed on two threads (see analyzeAudio). */
 export const SPLIT_MIN_SECONDS = 60;
 
@@ -124,8 +129,9 @@ export async function analyzeAudio(
       ({ rhythm, key, chords } = helped);
       Object.assign(algorithms, helped.algorithms);
     } else {
-      rhythm = await step('rhythm', () => analyzeRhythm(essentia, scope, vector));
-      onsets = await step('onsets', () => detectOnsets(essentia, scope, vector));
+      // RhythmExtractor2013 throws "Empty vector input" on about a second or less: a short take has no tempo to tell.
+      rhythm = seconds >= RHYTHM_MIN_SECONDS ? await step('rhythm', () => analyzeRhythm(essentia, scope, vector)) : { bpm: null, confidence: 0, beats: [] };
+      onsets = seconds >= ONSETS_MIN_SECONDS ? await step('onsets', () => detectOnsets(essentia, scope, vector)) : { times: [], rate: 0 };
       key = await step('key', () => analyzeKey(essentia, vector));
       notes = await step('notes', () => detectNotes(essentia, signal, ANALYSIS_RATE, onsets.times, seconds));
       chords = await step('chords', () => detectChords(essentia, signal, ANALYSIS_RATE, rhythm.beats, seconds));

@@ -11,6 +11,8 @@ interface LibSampleRate {
 
 const require = createRequire(import.meta.url);
 const libsamplerate = require('@alexanderolsen/libsamplerate-js') as LibSampleRate;
+/** The highest rate libsamplerate-js' create() accepts. */
+const WRAPPER_MAX_RATE = 192_000;
 
 /**
  * Resamples mono audio with libsamplerate (WebAssembly). Linear interpolation for rates close to
@@ -22,7 +24,10 @@ export async function resample(signal: Float32Array, fromRate: number, toRate: n
   if (fromRate === toRate) return signal;
   const ratio = toRate / fromRate;
   const converterType = ratio < 0.75 ? libsamplerate.ConverterType.SRC_SINC_FASTEST : libsamplerate.ConverterType.SRC_LINEAR;
-  const src = await libsamplerate.create(1, fromRate, toRate, { converterType });
+  // libsamplerate converts by the ratio alone; the JavaScript wrapper refuses rates above 192 kHz,
+  // so both rates are scaled down together (384 → 44.1 kHz is converted as 192 → 22.05 kHz).
+  const scale = Math.ceil(Math.max(fromRate, toRate) / WRAPPER_MAX_RATE);
+  const src = await libsamplerate.create(1, fromRate / scale, toRate / scale, { converterType });
   try {
     return src.full(signal);
   } finally {

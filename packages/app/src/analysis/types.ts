@@ -30,7 +30,8 @@ export type ProgressEvent =
       rssBytes: number;
     }
   | { type: 'algorithm'; requestId: string; stage: Stage; ms: number; rssBytes: number; wasmHeapBytes: number }
-  | { type: 'guard'; requestId: string; mode: 'warn' | 'reject'; verdict: GuardVerdict };
+  /** basis: judged on the length the container declares (before decoding) or on the decoded length. */
+  | { type: 'guard'; requestId: string; mode: 'warn' | 'reject'; basis: 'container' | 'decoded'; verdict: GuardVerdict };
 
 export interface Note {
   onset: number;

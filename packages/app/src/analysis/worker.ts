@@ -6,10 +6,10 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { analyzeAudio, isOutOfMemory } from './analyze.js';
-import { decodeUpload } from './decode.js';
+import { DecodeStopped, decodeUpload, inspectUpload } from './decode.js';
 import { loadEssentia } from './essentia.js';
 import { InputError } from './input-error.js';
-import { describeVerdict, judgeMemory } from '../memory/guard.js';
+import { describeVerdict, guardSeconds, judgeMemory, type GuardVerdict } from '../memory/guard.js';
 import type { AnalysisJob, ProgressEvent, Stage, WorkerOutcome } from './types.js';
 
 const loaded = loadEssentia();
@@ -32,10 +32,46 @@ export default async function analyze(job: AnalysisJob): Promise<WorkerOutcome> 
     if (event.type === 'stage') stage = event.stage;
     post(event);
   };
+  const refuse = (verdict: GuardVerdict): WorkerOutcome => ({
+    ok: false,
+    code: 'insufficient_memory',
+    message: `refused before analysis to keep the service up: ${describeVerdict(verdict)}; try a shorter recording`,
+    retired: false,
+    stage: 'decode',
+    eventsPosted: posted,
+  });
+  /** The guard: a `guard` event when the estimate is at risk; the verdict when the job must be refused. */
+  const guardRefuses = (audioSeconds: number, basis: 'container' | 'decoded'): GuardVerdict | null => {
+    const verdict = judgeMemory(audioSeconds, process.memoryUsage.rss(), job.guard);
+    if (!verdict?.atRisk || job.guard.mode === 'off') return null;
+    post({ type: 'guard', requestId: job.requestId, mode: job.guard.mode, basis, verdict });
+    return job.guard.mode === 'reject' ? verdict : null;
+  };
   try {
+    const bytes = new Uint8Array(job.bytes);
+    // Before decoding: the container's own facts (format, shape, length) are checked, and the guard
+    // judges the length they declare, so a recording too long for the memory is refused before the
+    // decoder allocates anything.
+    const inspected = inspectUpload(bytes, job.maxAudioSeconds);
+    const early = inspected.estimatedSeconds === null ? null : guardRefuses(inspected.estimatedSeconds, 'container');
+    if (early) return refuse(early);
     progress({ type: 'stage', requestId: job.requestId, stage: 'decode', rssBytes: process.memoryUsage.rss(), wasmHeapBytes: loaded.heapBytes() });
     const t = performance.now();
-    const audio = await decodeUpload(new Uint8Array(job.bytes), job.maxAudioSeconds);
+    // Without a length from the container (a FLAC without its total), the decode itself stops where
+    // the guard would refuse, so it cannot run the process out of memory on its way there.
+    const stopAt = inspected.estimatedSeconds === null && job.guard.mode === 'reject' ? guardSeconds(process.memoryUsage.rss(), job.guard) : Infinity;
+    let audio;
+    try {
+      audio = await decodeUpload(bytes, job.maxAudioSeconds, inspected, stopAt);
+    } catch (err) {
+      if (!(err instanceof DecodeStopped)) throw err;
+      // Stopped where the estimate reaches the limit: at risk by construction.
+      const verdict = judgeMemory(err.seconds, process.memoryUsage.rss(), job.guard);
+      if (!verdict) throw err;
+      const atLimit = { ...verdict, atRisk: true };
+      post({ type: 'guard', requestId: job.requestId, mode: 'reject', basis: 'decoded', verdict: atLimit });
+      return refuse(atLimit);
+    }
     const decodeMs = Math.round(performance.now() - t);
     progress({
       type: 'decoded',
@@ -47,21 +83,9 @@ export default async function analyze(job: AnalysisJob): Promise<WorkerOutcome> 
       decodeMs,
       rssBytes: process.memoryUsage.rss(),
     });
-    // The guard: the length is known now, the heavy algorithms have not started.
-    const verdict = judgeMemory(audio.durationSeconds, process.memoryUsage.rss(), job.guard);
-    if (verdict?.atRisk && job.guard.mode !== 'off') {
-      post({ type: 'guard', requestId: job.requestId, mode: job.guard.mode, verdict });
-      if (job.guard.mode === 'reject') {
-        return {
-          ok: false,
-          code: 'insufficient_memory',
-          message: `refused before analysis to keep the service up: ${describeVerdict(verdict)}; try a shorter recording`,
-          retired: false,
-          stage: 'decode',
-          eventsPosted: posted,
-        };
-      }
-    }
+    // Without a length from the container (a FLAC without its total), the guard judges the decoded one.
+    const late = inspected.estimatedSeconds === null ? guardRefuses(audio.durationSeconds, 'decoded') : null;
+    if (late) return refuse(late);
     const result = await analyzeAudio(audio, job.requestId, progress, loaded, {
       split: job.split,
       // The helper thread's events reach the main thread on their own channel; they count too.

@@ -33,6 +33,12 @@ export function judgeMemory(audioSeconds: number, rssBytes: number, settings: Gu
   return { audioSeconds, rssBytes, estimatedPeakBytes, limitBytes: settings.limitBytes, atRisk: estimatedPeakBytes > settings.limitBytes * GUARD_LIMIT_SHARE };
 }
 
+/** The most audio seconds the guard lets through with `rssBytes` in use now (Infinity when it cannot judge). */
+export function guardSeconds(rssBytes: number, settings: GuardSettings): number {
+  if (settings.mode === 'off' || settings.limitBytes === null) return Infinity;
+  return Math.max(0, ((settings.limitBytes * GUARD_LIMIT_SHARE - rssBytes) / (settings.mbPerAudioMinute * 1024 * 1024)) * 60);
+}
+
 const mb = (bytes: number): number => Math.round(bytes / 1024 / 1024);
 
 export function describeVerdict(v: GuardVerdict): string {

@@ -1,9 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { MultipartFile } from '@fastify/multipart';
 import { PoolError } from '../analysis/pool.js';
 import type { ProgressEvent } from '../analysis/types.js';
 import { ApiError } from '../errors.js';
-import { sanitizeFileName } from '../file-name.js';
+import { readUpload } from '../read-upload.js';
 import { describeVerdict } from '../memory/guard.js';
 import type { ServerDeps } from '../server.js';
 import { openProgressStream, withProgressStream } from './progress-stream.js';
@@ -11,41 +10,8 @@ import { analysisResponseSchema, analysisEventStreamSchema, errorResponses } fro
 
 const MB = 1024 * 1024;
 const mb = (bytes: number): number => Number((bytes / MB).toFixed(2));
-
-interface Upload {
-  fileName: string;
-  contentType: string;
-  bytes: Buffer;
-  /** Kept apart: the bytes are moved to the worker, which empties the Buffer here. */
-  sizeBytes: number;
-}
-
-/** Reads the multipart body: exactly one file, in the field `file`. */
-async function readUpload(request: FastifyRequest): Promise<Upload> {
-  if (!request.isMultipart()) {
-    throw new ApiError('not_multipart', "send the recording as multipart/form-data, in a field named 'file'");
-  }
-  let upload: Upload | null = null;
-  const otherFields: string[] = [];
-  for await (const part of request.parts()) {
-    if (part.type !== 'file') continue;
-    const file = part as MultipartFile;
-    if (file.fieldname !== 'file') {
-      otherFields.push(file.fieldname);
-      file.file.resume(); // drain it
-      continue;
-    }
-    if (upload) throw new ApiError('too_many_files', "send one recording per request, in the field 'file'");
-    const bytes = await file.toBuffer();
-    upload = { fileName: sanitizeFileName(file.filename), contentType: file.mimetype, bytes, sizeBytes: bytes.length };
-  }
-  if (!upload) {
-    const hint = otherFields.length > 0 ? ` (got a file in '${otherFields[0]}')` : '';
-    throw new ApiError('missing_file', `no file in the field 'file'${hint}`);
-  }
-  if (upload.bytes.length === 0) throw new ApiError('empty_file', `'${upload.fileName}' is empty`);
-  return upload;
-}
+/** Room in a request body for the multipart framing and the small fields around the file. */
+const MULTIPART_ALLOWANCE = MB;
 
 /** The upload's bytes as an ArrayBuffer of their own, so they can be moved to the worker without a copy. */
 function ownArrayBuffer(bytes: Buffer): ArrayBuffer {
@@ -73,12 +39,20 @@ export function analyzeRoute(app: FastifyInstance, deps: ServerDeps, report: (re
           ...errorResponses,
         },
       },
+      // Before the body is read: a declared length beyond the limit is refused at once (the error
+      // handler closes the connection, so the client stops sending).
+      onRequest: async (request) => {
+        const declared = Number(request.headers['content-length']);
+        if (Number.isFinite(declared) && declared > config.maxUploadBytes + MULTIPART_ALLOWANCE) {
+          throw new ApiError('file_too_large', `the upload is larger than the limit of ${Math.round(config.maxUploadBytes / MB)} MB (Content-Length: ${declared})`);
+        }
+      },
     },
     withProgressStream(async (request, reply) => {
       const retryAfter = { 'Retry-After': String(config.retryAfterSeconds) };
       if (state.shuttingDown) throw new ApiError('shutting_down', 'the service is shutting down; retry shortly', retryAfter);
       if (!pool.hasRoom()) throw new ApiError('queue_full', 'too many analyses are running or waiting; retry shortly', retryAfter);
-      const upload = await readUpload(request);
+      const upload = await readUpload(request, config.maxUploadBytes, config.uploadIdleMs);
       const log = request.log.child({ module: 'analysis' });
       const started = performance.now();
       // Written (synchronously, to disk) before decoding starts: if the process dies now, this is the record that says why.
@@ -117,6 +91,8 @@ export function analyzeRoute(app: FastifyInstance, deps: ServerDeps, report: (re
               event: 'memory.guard',
               mode: event.mode,
               stage: 'decode',
+              // container: judged on the length the header declares, before decoding; decoded: after.
+              basis: event.basis,
               file_name: upload.fileName,
               audio_seconds: Number(v.audioSeconds.toFixed(3)),
               rss_mb: mb(v.rssBytes),

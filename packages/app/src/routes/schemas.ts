@@ -94,6 +94,7 @@ export const analysisResponseSchema = {
 
 export const errorResponses = {
   400: errorBodySchema,
+  408: errorBodySchema,
   413: errorBodySchema,
   415: errorBodySchema,
   422: errorBodySchema,

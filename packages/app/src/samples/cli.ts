@@ -9,8 +9,26 @@ import { parseArgs } from 'node:util';
 import { NOTE_NAMES, type NoteName, type SongSpec } from './synth.js';
 import { writeSongWav } from './render.js';
 
+const USAGE = `usage: sample-audio --out FILE [--seconds 30] [--bpm 120] [--key "A minor"] [--style full|lick]
+                    [--rate 44100] [--channels 1|2] [--tuning 440] [--seed 1] [--truth FILE.json]
+
+Writes a guitar-like 16-bit WAV (plucked strings: bass, strums and an eighth-note melody over a
+i–iv–V–i or I–IV–V–I progression) with a known tempo, key and melody, and prints a summary.
+  --out FILE        the WAV to write (required)
+  --seconds N       length, 1–14400 (default 30)
+  --bpm N           tempo, 40–240 (default 120)
+  --key "T major|minor"  tonic and scale (default "A minor")
+  --style full|lick full mix or the melody alone (default full)
+  --rate N          sample rate, 8000–192000 (default 44100)
+  --channels 1|2    (default 1)
+  --tuning N        frequency of A4, 400–480 (default 440)
+  --seed N          random seed (default 1)
+  --truth FILE      also write the beats and melody notes as JSON
+  -h, --help        this text
+`;
+
 function fail(message: string): never {
-  process.stderr.write(`sample-audio: ${message}\n`);
+  process.stderr.write(`sample-audio: ${message}\n${USAGE}`);
   process.exit(2);
 }
 
@@ -35,11 +53,16 @@ try {
       tuning: { type: 'string' },
       seed: { type: 'string' },
       truth: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
     },
     strict: true,
   }));
 } catch (err) {
   fail(err instanceof Error ? err.message : String(err));
+}
+if (values.help) {
+  process.stdout.write(USAGE);
+  process.exit(0);
 }
 if (!values.out) fail('--out FILE is required');
 const [tonic = 'A', scale = 'minor'] = (values.key ?? 'A minor').split(/\s+/);
