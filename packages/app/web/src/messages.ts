@@ -43,7 +43,13 @@ export function errorSentence(error: ApiErrorBody, fileName: string, retryAfterS
       }
       return plain("The page couldn't send your file in a way the service understands. Reload the page and try again.");
     case 'not_multipart':
+    case 'malformed_multipart':
+    case 'too_many_parts':
       return plain("The page couldn't send your file in a way the service understands. Reload the page and try again.");
+    case 'request_timeout':
+      return plain('The upload stalled and the analyser stopped waiting for it. Check your connection and try again.');
+    case 'headers_too_large':
+      return plain("The page's request was too large for the analyser to read. Reload the page and try again.");
     case 'not_found':
       return plain("The page couldn't find the analyser at this address. Reload the page; if it keeps happening, the service is set up wrongly.");
     case 'queue_full':
