@@ -12,18 +12,13 @@ export function noteName(midi: number): string {
   return `${NAMES[((midi % 12) + 12) % 12]}${Math.floor(midi / 12) - 1}`;
 }
 
-export interface NotesAndTuning {
-  notes: Note[];
-  tuning: { frequency_hz: number; cents_from_a440: number } | null;
-}
-
 /**
  * The pitch track reduced to notes: one PitchYinFFT frame just after each onset (essentia calls
  * cost ~0.5 ms each, so pitching every frame of a 10-minute take would take ~25 s; a frame per
- * onset finds the same notes). Tuning is the median deviation of those pitches from equal
- * temperament: wrong octaves or chord tones still sit on the grid, so it holds on full mixes.
+ * onset finds the same notes). Notes are named against the detected tuning (`tuningCents`), so a
+ * guitar tuned 30 cents flat still plays an A where it fingers one.
  */
-export function detectNotes(essentia: EssentiaApi, signal: Float32Array, sampleRate: number, onsets: readonly number[], endSeconds: number): NotesAndTuning {
+export function detectNotes(essentia: EssentiaApi, signal: Float32Array, sampleRate: number, onsets: readonly number[], endSeconds: number, tuningCents: number): Note[] {
   const pitched: Array<{ onset: number; duration: number; hz: number; confidence: number }> = [];
   for (let i = 0; i < onsets.length; i++) {
     const onset = onsets[i] ?? 0;
@@ -44,12 +39,6 @@ export function detectNotes(essentia: EssentiaApi, signal: Float32Array, sampleR
       spectrum.spectrum.delete();
     }
   }
-  const cents = pitched.map((p) => {
-    const c = 1200 * Math.log2(p.hz / 440);
-    return c - 100 * Math.round(c / 100);
-  });
-  const sorted = [...cents].sort((a, b) => a - b);
-  const tuningCents = sorted.length >= 5 ? (sorted[Math.floor(sorted.length / 2)] ?? 0) : 0;
   const reference = 440 * 2 ** (tuningCents / 1200);
   const notes: Note[] = [];
   for (const p of pitched) {
@@ -64,8 +53,5 @@ export function detectNotes(essentia: EssentiaApi, signal: Float32Array, sampleR
       confidence: Number(p.confidence.toFixed(3)),
     });
   }
-  return {
-    notes,
-    tuning: sorted.length >= 5 ? { frequency_hz: Number(reference.toFixed(2)), cents_from_a440: Number(tuningCents.toFixed(1)) } : null,
-  };
+  return notes;
 }

@@ -3,7 +3,7 @@ import { BroadcastChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { PROGRESS_CHANNEL } from './progress-channel.js';
 import type { GuardSettings } from '../memory/guard.js';
-import type { ProgressEvent, WorkerOutcome } from './types.js';
+import type { AnalysisHints, ProgressEvent, WorkerOutcome } from './types.js';
 
 export interface PoolOptions {
   guard: GuardSettings;
@@ -89,14 +89,14 @@ export class AnalysisPool {
     return this.active < this.options.workers + this.options.queueMax;
   }
 
-  async run(requestId: string, bytes: ArrayBuffer): Promise<WorkerOutcome> {
+  async run(requestId: string, bytes: ArrayBuffer, hints?: AnalysisHints): Promise<WorkerOutcome> {
     if (!this.hasRoom()) throw new PoolError('queue_full', 'the analysis queue is full');
     const controller = new AbortController();
     this.controllers.add(controller);
     this.active++;
     try {
       return (await this.piscina.run(
-        { requestId, bytes, guard: this.options.guard, split: this.options.split, maxAudioSeconds: this.options.maxAudioSeconds, retireHeapBytes: this.options.retireHeapBytes },
+        { requestId, bytes, guard: this.options.guard, split: this.options.split, maxAudioSeconds: this.options.maxAudioSeconds, retireHeapBytes: this.options.retireHeapBytes, ...(hints ? { hints } : {}) },
         { transferList: [bytes], signal: controller.signal },
       )) as WorkerOutcome;
     } catch (err) {

@@ -181,11 +181,14 @@ export function renderTake(spec: TakeSpec): { midi: Uint8Array; truth: TakeTruth
       }
     }
     if (leads) {
-      // Quarter and eighth notes, stepping through the scale, the bar's chord tones on the beats.
+      // Each beat a quarter note or two eighths, stepping through the scale, chord tones on the beats.
       let pos = 0;
+      let pairLeft = 0;
       const chordPcs = INTERVALS[quality].map((iv) => (rootPc + iv) % 12);
       while (pos < 8) {
-        const len = spec.bpm >= 150 || rnd() < 0.45 ? 2 : 1;
+        if (pos % 2 === 0) pairLeft = spec.bpm < 150 && rnd() < 0.45 ? 2 : 0;
+        const len = pairLeft > 0 ? 1 : 2;
+        if (pairLeft > 0) pairLeft--;
         const step = Math.floor(rnd() * 5) - 2 || 1;
         leadIdx = Math.max(0, Math.min(scaleNotes.length - 1, leadIdx + step));
         if (pos % 2 === 0) {
