@@ -127,7 +127,7 @@ export async function analyzeAudio(
     }
     const tuning = await step('tuning', () => estimateTuning(signal, ANALYSIS_RATE, onsets.times));
     const tuningCents = tuning?.cents_from_a440 ?? 0;
-    const notes = await step('notes', () => detectNotes(essentia, signal, ANALYSIS_RATE, onsets.times, seconds, tuningCents));
+    const notes = await step('notes', () => detectNotes(signal, ANALYSIS_RATE, onsets.times, seconds, tuningCents));
     if (helper) {
       const helped = await helper.result;
       ({ rhythm, key: profileKey } = helped);
