@@ -61,9 +61,10 @@ export interface KeyAnswer extends Key {
  * Settles the key among the readings a key profile confuses: the profile's key, its relative (the
  * same seven notes: E minor and G major) and its parallel (F# minor and F# major). Each is scored by
  * the take's pitch-class profile measured against the detected tuning (Krumhansl–Kessler
- * correlation) and by the chords: how long the key's tonic chord sounds and whether the take starts
- * on it. Chords count in proportion to how chord-like the take is (a single-note line only implies
- * its harmony).
+ * correlation) and by the chords: how long the key's tonic chord sounds, whether the take starts
+ * on it, and how long its dominant 7th sounds (B7 says E, major or minor, as nothing else does; a
+ * key implied by a dominant 7th heard is a candidate too). Chords count in proportion to how
+ * chord-like the take is (a single-note line only implies its harmony).
  */
 export function settleKey(key: Key, chroma: ArrayLike<number>, chords: ReadonlyArray<{ start: number; end: number; chord: string; strength: number }>): KeyAnswer {
   const tonic = NAMES.indexOf(SHARP[key.tonic] ?? key.tonic);
@@ -73,6 +74,16 @@ export function settleKey(key: Key, chroma: ArrayLike<number>, chords: ReadonlyA
     { tonic: minor ? (tonic + 3) % 12 : (tonic + 9) % 12, minor: !minor },
     { tonic, minor: !minor },
   ];
+  const dominantTime = new Float64Array(12); // by the tonic the dominant 7th leads to
+  for (const c of chords) {
+    const m = /^([A-G]#?)7$/.exec(c.chord);
+    const root = m ? NAMES.indexOf(m[1] ?? '') : -1;
+    if (root >= 0) dominantTime[(root + 5) % 12] = (dominantTime[(root + 5) % 12] ?? 0) + (c.end - c.start);
+  }
+  for (let t = 0; t < 12; t++) {
+    if ((dominantTime[t] ?? 0) <= 0) continue;
+    for (const m of [false, true]) if (!readings.some((r) => r.tonic === t && r.minor === m)) readings.push({ tonic: t, minor: m });
+  }
   const chordTime = chords.reduce((a, c) => a + (c.end - c.start), 0);
   const meanStrength = chordTime > 0 ? chords.reduce((a, c) => a + c.strength * (c.end - c.start), 0) / chordTime : 0;
   const chordWeight = Math.max(0, Math.min(1, (meanStrength - 0.8) / 0.1));
@@ -86,8 +97,9 @@ export function settleKey(key: Key, chroma: ArrayLike<number>, chords: ReadonlyA
     const tonicTime = triads.reduce((a, t) => a + (t && t.pc === k.tonic && t.minor === k.minor ? t.seconds : 0), 0);
     const share = chordTime > 0 ? tonicTime / chordTime : 0;
     const starts = first && first.pc === k.tonic && first.minor === k.minor ? 1 : 0;
+    const dominant = chordTime > 0 ? (dominantTime[k.tonic] ?? 0) / chordTime : 0;
     // The profile's own reading keeps a small head start.
-    return { ...k, score: profile + chordWeight * (0.5 * share + 0.15 * starts) + (i === 0 ? 0.03 : 0) };
+    return { ...k, score: profile + chordWeight * (0.8 * share + 0.25 * starts + 0.6 * dominant) + (i === 0 ? 0.03 : 0) };
   });
   const name = (k: { tonic: number; minor: boolean }): string => `${NAMES[k.tonic]} ${k.minor ? 'minor' : 'major'}`;
   const order = [...scored].sort((a, b) => b.score - a.score);
@@ -97,6 +109,6 @@ export function settleKey(key: Key, chroma: ArrayLike<number>, chords: ReadonlyA
     scale: best.minor ? 'minor' : 'major',
     name: name(best),
     strength: key.strength,
-    alternatives: order.slice(1).map(name),
+    alternatives: order.slice(1, 4).map(name),
   };
 }

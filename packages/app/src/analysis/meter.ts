@@ -109,20 +109,36 @@ export function chooseMeter(trackerBpm: number, trackerBeats: readonly number[],
   const round = (x: number, d: number): number => Number(x.toFixed(d));
   let halfScore = 0;
   let doubleScore = 0;
+  let strongParity = 0;
+  let level: 'reported' | 'half' | 'double' = 'reported';
+  let hintDecided = false;
   if (beats.length >= 8 && onsets.length >= 8) {
     const period = 60 / bpm;
     const tol = Math.min(0.05, period / 4);
     const onBeat = beats.map((b) => accentNear(b, onsets, accents, tol));
-    const even = mean(onBeat.filter((_, i) => i % 2 === 0));
-    const odd = mean(onBeat.filter((_, i) => i % 2 === 1));
-    const strong = Math.max(even, odd);
-    const weak = Math.min(even, odd);
-    // 0 when both parities are alike, 1 when every other beat is silent.
-    halfScore = strong > 0 ? (strong - weak) / strong : 0;
+    const parity = (p: number): { presence: number; accent: number; withSilence: number } => {
+      const xs = onBeat.filter((_, i) => i % 2 === p);
+      const played = xs.filter((x) => x > 0);
+      return { presence: played.length / Math.max(1, xs.length), accent: mean(played), withSilence: mean(xs) };
+    };
+    const even = parity(0);
+    const odd = parity(1);
+    const [strong, weak] = even.withSilence >= odd.withSilence ? [even, odd] : [odd, even];
+    strongParity = strong === even ? 0 : 1;
+    // Two kinds of evidence that the tracker counted eighth notes of a slower beat:
+    //  - accents: where both parities are played, every other one is clearly weaker (up strums);
+    //  - presence: every other one is played nearly always, the rest often not (quarter notes
+    //    with some eighths), and the rarer ones are not the accented ones (a strum pattern that
+    //    skips beat 3 leaves its beat 1 the loudest).
+    const accentRatio = strong.accent > 0 ? weak.accent / strong.accent : 1;
+    const byAccent = accentRatio <= 0.75 && strong.presence >= weak.presence - 0.1;
+    const byPresence = strong.presence >= 0.85 && weak.presence <= 0.6 && accentRatio <= 1.05;
+    halfScore = byAccent || byPresence ? Math.max(0.5, 1 - accentRatio) : Math.max(0, 1 - accentRatio) / 2;
     const mids = beats.slice(1).map((b, i) => accentNear(((beats[i] ?? b) + b) / 2, onsets, accents, tol / 2));
     const midRatio = mean(onBeat) > 0 ? mean(mids) / mean(onBeat) : 0;
     doubleScore = Math.max(0, Math.min(1, midRatio));
-    const halfAllowed = bpm / 2 >= SLOWEST_BPM;
+    // In 3/4 (or any odd count) beats do not group in pairs: strong-weak alternation says nothing.
+    const halfAllowed = bpm / 2 >= SLOWEST_BPM && (hints.beatsPerBar ?? 4) % 2 === 0;
     const doubleAllowed = bpm * 2 <= FASTEST_BPM;
     const hinted = hints.bpm && hints.bpm > 0 ? hints.bpm : null;
     const pick = hinted
@@ -131,14 +147,15 @@ export function chooseMeter(trackerBpm: number, trackerBeats: readonly number[],
           ['half', halfAllowed || hinted < SLOWEST_BPM ? Math.abs(Math.log2(hinted / (bpm / 2))) : Infinity],
           ['double', doubleAllowed || hinted > FASTEST_BPM ? Math.abs(Math.log2(hinted / (bpm * 2))) : Infinity],
         ] as const).reduce((a, b) => (b[1] < a[1] ? b : a))[0]
-      : halfAllowed && halfScore >= 0.25
+      : halfAllowed && halfScore >= 0.5
         ? 'half'
         : doubleAllowed && bpm < 72 && doubleScore >= 0.8
           ? 'double'
           : 'reported';
+    level = pick;
+    hintDecided = hinted !== null;
     if (pick === 'half') {
-      const parity = even >= odd ? 0 : 1;
-      beats = beats.filter((_, i) => i % 2 === parity);
+      beats = beats.filter((_, i) => i % 2 === strongParity);
       bpm /= 2;
     } else if (pick === 'double') {
       const doubled: number[] = [];
@@ -152,23 +169,42 @@ export function chooseMeter(trackerBpm: number, trackerBeats: readonly number[],
     }
   }
   const fitted = fitPhase(beats, onsets);
-  // Confidences: how strongly the evidence favoured each level (softmax-like, sums to 1).
-  const chosen = bpm;
-  const raw = [
-    { bpm: chosen, w: 1, relation: 'reported' as const },
-    { bpm: chosen / 2, w: chosen / 2 >= SLOWEST_BPM * 0.8 ? 0.35 : 0.05, relation: 'half' as const },
-    { bpm: chosen * 2, w: chosen * 2 <= FASTEST_BPM * 1.2 ? 0.35 : 0.05, relation: 'double' as const },
-  ];
-  // The level we rejected keeps weight in proportion to how close its evidence came.
-  if (chosen !== trackerBpm) {
-    const rejected = raw.find((r) => Math.abs(r.bpm - trackerBpm) < 0.5);
-    if (rejected) rejected.w = 0.3;
-  } else {
-    const half = raw[1];
-    const dbl = raw[2];
-    if (half) half.w = Math.max(0.05, halfScore / 0.25) * 0.3;
-    if (dbl) dbl.w = Math.max(0.05, doubleScore) * 0.3;
+  // The tempo from the beats themselves (least-squares slope of beat time over beat number): the
+  // tracker's own figure is rounded to its tempo bins (165.6 for a band at 168).
+  if (fitted.beats.length >= 8) {
+    const n = fitted.beats.length;
+    const mx = (n - 1) / 2;
+    const my = fitted.beats.reduce((a, b) => a + b, 0) / n;
+    let num = 0;
+    let den = 0;
+    fitted.beats.forEach((b, i) => {
+      num += (i - mx) * (b - my);
+      den += (i - mx) ** 2;
+    });
+    const period = num / den;
+    // Only a steady grid (at most 5 % of the beats stray by more than a tenth of a beat, as a
+    // player's spread does; a tracker that lost a beat strays far more) says its tempo this way.
+    const strays = fitted.beats.filter((b, i) => Math.abs(b - (my + (i - mx) * period)) >= 0.1 * period).length;
+    const steady = strays <= 0.05 * n;
+    if (steady && period > 0 && Math.abs(60 / period - bpm) / bpm < 0.04) bpm = 60 / period;
   }
+  // Confidences: the chosen level against the reading an octave either side, by how strongly the
+  // evidence spoke (a metronome hint speaks for itself); normalised to sum 1.
+  const weights = { reported: 1, half: 0.1, double: 0.1 };
+  if (hintDecided) {
+    weights.half = 0.02;
+    weights.double = 0.02;
+  } else if (level === 'half') weights.double = Math.max(0.1, 1 - halfScore);
+  else if (level === 'double') weights.half = Math.max(0.1, 1 - doubleScore);
+  else {
+    weights.half = Math.max(0.05, halfScore);
+    weights.double = Math.max(0.05, doubleScore / 2);
+  }
+  const raw = [
+    { bpm, w: weights.reported, relation: 'reported' as const },
+    { bpm: bpm / 2, w: weights.half, relation: 'half' as const },
+    { bpm: bpm * 2, w: weights.double, relation: 'double' as const },
+  ];
   const total = raw.reduce((a, r) => a + r.w, 0);
   const candidates = raw
     .map((r) => ({ bpm: round(r.bpm, 2), confidence: round(r.w / total, 2), relation: r.relation }))

@@ -10,7 +10,7 @@ import { magnitudeSpectrum } from './spectrum.js';
 
 export const FRAME = 4096;
 const HARMONICS = 6;
-const DECAY = 0.8;
+const DECAY = 0.95;
 
 export interface OnsetPitch {
   midi: number;
@@ -70,7 +70,7 @@ export class OnsetPitcher {
     let bestScore = 0;
     for (let m = this.lowMidi; m <= this.highMidi; m++) {
       const f0 = this.referenceHz * 2 ** ((m - 69) / 12);
-      const score = salience(this.after, f0, binHz) - 0.7 * salience(this.before, f0, binHz);
+      const score = salience(this.after, f0, binHz) - 0.4 * salience(this.before, f0, binHz);
       if (score > bestScore) {
         bestScore = score;
         best = m;
@@ -89,6 +89,14 @@ export class OnsetPitcher {
         else even += Math.max(0, a);
       }
       if (odd > 0.5 * even) best -= 12;
+    }
+    // Likewise a twelfth below (the chosen pitch being the third harmonic): its fundamental and
+    // second harmonic sound and are new at this onset.
+    if (best - 19 >= this.lowMidi) {
+      const low = this.referenceHz * 2 ** ((best - 19 - 69) / 12);
+      const fresh = (h: number): number => Math.sqrt(around(this.after, low * h, binHz, 35).mag) - 0.7 * Math.sqrt(around(this.before, low * h, binHz, 35).mag);
+      const top = Math.sqrt(around(this.after, low * 3, binHz, 35).mag);
+      if (fresh(1) > 0.4 * top && fresh(2) > 0.4 * top) best -= 19;
     }
     // Confidence: how much of the frame's sound the note's harmonics carry.
     const f0 = this.referenceHz * 2 ** ((best - 69) / 12);

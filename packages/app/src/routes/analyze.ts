@@ -7,6 +7,7 @@ import { sanitizeFileName } from '../file-name.js';
 import { describeVerdict } from '../memory/guard.js';
 import type { ServerDeps } from '../server.js';
 import { analysisResponseSchema, errorResponses } from './schemas.js';
+import { hintsQuerySchema, parseHints } from './hints.js';
 
 const MB = 1024 * 1024;
 const mb = (bytes: number): number => Number((bytes / MB).toFixed(2));
@@ -63,8 +64,9 @@ export function analyzeRoute(app: FastifyInstance, deps: ServerDeps): void {
       schema: {
         summary: 'Analyse a guitar recording',
         description:
-          "multipart/form-data with one file in the field `file`: WAV, MP3, FLAC or OGG Vorbis, mono or stereo, any common sample rate. Answers tempo, beats, key, tuning, notes, onsets and timing, loudness over time, chords and processing figures.",
+          "multipart/form-data with one file in the field `file`: WAV, MP3, FLAC or OGG Vorbis, mono or stereo, any common sample rate. Answers tempo, beats, key, tuning, notes, onsets and timing, loudness over time, chords and processing figures. Optional query parameters carry what the musician knows (`bpm`, `time_signature`, `key`): each is used when given.",
         tags: ['analysis'],
+        querystring: hintsQuerySchema,
         response: { 200: analysisResponseSchema, ...errorResponses },
       },
     },
@@ -72,6 +74,7 @@ export function analyzeRoute(app: FastifyInstance, deps: ServerDeps): void {
       const retryAfter = { 'Retry-After': String(config.retryAfterSeconds) };
       if (state.shuttingDown) throw new ApiError('shutting_down', 'the service is shutting down; retry shortly', retryAfter);
       if (!pool.hasRoom()) throw new ApiError('queue_full', 'too many analyses are running or waiting; retry shortly', retryAfter);
+      const hints = parseHints(request.query);
       const upload = await readUpload(request);
       const log = request.log.child({ module: 'analysis' });
       const started = performance.now();
@@ -127,7 +130,7 @@ export function analyzeRoute(app: FastifyInstance, deps: ServerDeps): void {
       });
       let outcomeLabel = 'error';
       try {
-        const outcome = await pool.run(request.id, ownArrayBuffer(upload.bytes));
+        const outcome = await pool.run(request.id, ownArrayBuffer(upload.bytes), hints);
         await progress.settle(request.id, outcome.eventsPosted);
         if (outcome.retired) metrics.workerRetirements.inc();
         if (!outcome.ok) {

@@ -268,7 +268,7 @@ export const ACCURACY_TAKES: { tuning: TakeSpec[]; holdout: TakeSpec[] } = {
 
 /** Short takes for the tests (rendered once, kept in the repository). */
 export const FIXTURE_TAKES: TakeSpec[] = [
-  take('fx-strum-72-Em-q', 'strum', 'steel', 72, 'E minor', 0, 'quantised', 0, 201, 14),
+  take('fx-strum-72-Em-q', 'strum', 'steel', 72, 'E minor', 0, 'quantised', 0, 201, 20),
   take('fx-lead-96-F#m-detuned', 'lead', 'nylon', 96, 'F# minor', -30, 'quantised', 1, 202, 12),
   take('fx-band-174-G-h', 'band', 'steel', 174, 'G major', 0, 'humanised', 1, 203, 12),
   take('fx-band-120-Am-q', 'band', 'nylon', 120, 'A minor', 0, 'quantised', 0, 204, 12),
