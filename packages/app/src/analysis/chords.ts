@@ -23,6 +23,8 @@ const CHANGE_COST = 0.12;
 const KEY_BONUS = 0.06;
 /** Below this similarity a segment gets no chord (noise, a single note, silence). */
 const MIN_STRENGTH = 0.5;
+/** Beats quieter than this share of the take's median beat get no chord (a reverb tail, a pause). */
+const MIN_ENERGY_SHARE = 0.05;
 
 export interface KeyContext {
   tonic: string;
@@ -173,11 +175,18 @@ export function detectChords(chromas: readonly BeatChroma[], bounds: readonly nu
     path[i] = state;
     state = back[i * states + state] ?? 0;
   }
+  const energies = chromas.map((c) => c.energy).sort((a, b) => a - b);
+  const quiet = (energies[Math.floor(energies.length / 2)] ?? 0) * MIN_ENERGY_SHARE;
+  const isQuiet = (k: number): boolean => (chromas[k]?.energy ?? 0) <= quiet;
   const chords: Chord[] = [];
   let i = 0;
   while (i < n) {
+    if (isQuiet(i)) {
+      i++;
+      continue;
+    }
     let j = i;
-    while (j + 1 < n && path[j + 1] === path[i]) j++;
+    while (j + 1 < n && path[j + 1] === path[i] && !isQuiet(j + 1)) j++;
     const s = path[i] ?? 0;
     let sum = 0;
     for (let k = i; k <= j; k++) sum += emissions[k]?.[s] ?? 0;

@@ -31,6 +31,14 @@ export class PoolError extends Error {
 const workerFile = fileURLToPath(new URL('./worker.js', import.meta.url));
 
 /**
+ * How long a worker may sit idle before piscina shuts it down. Its WebAssembly heap never shrinks
+ * and its isolate keeps the last job's buffers until a collection that an idle thread never runs,
+ * so the memory goes back to the system only when the thread ends; the next upload after a quiet
+ * spell starts a fresh worker (essentia loads in ~0.5 s).
+ */
+export const WORKER_IDLE_MS = 30_000;
+
+/**
  * The analysis worker pool (piscina): `workers` threads, at most `queueMax` uploads waiting.
  * Progress events from the workers are handed to `onProgress` on the main thread.
  */
@@ -46,11 +54,11 @@ export class AnalysisPool {
   ) {
     this.piscina = new Piscina({
       filename: workerFile,
-      minThreads: Math.min(1, options.workers),
+      minThreads: 0,
       maxThreads: options.workers,
       maxQueue: Math.max(1, options.queueMax),
       concurrentTasksPerWorker: 1,
-      idleTimeout: 60_000,
+      idleTimeout: WORKER_IDLE_MS,
       // Idle workers must keep their event loop running: a retiring worker exits from a timer after
       // answering. (piscina's default parks idle workers in Atomics.wait; for multi-second jobs the
       // faster hand-off it buys is irrelevant.)
