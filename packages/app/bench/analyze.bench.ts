@@ -56,6 +56,7 @@ interface LibrosaAnswer {
 }
 
 /** librosa's analysis in one long-lived process (the anchor's warm.py), warmed up on a short take. */
+let stopLibrosa = (): void => {};
 async function startLibrosa(): Promise<((file: string) => Promise<LibrosaAnswer>) | null> {
   if (!ANCHOR || !fs.existsSync(path.join(ANCHOR, 'warm.py'))) return null;
   const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'numba-'));
@@ -75,7 +76,12 @@ async function startLibrosa(): Promise<((file: string) => Promise<LibrosaAnswer>
     return JSON.parse(await answer) as LibrosaAnswer;
   };
   await ask(recording(30)); // numba compiles on the first call
-  process.on('exit', () => child.kill());
+  stopLibrosa = () => {
+    lines.close();
+    child.stdin.end();
+    child.kill();
+    fs.rmSync(cache, { recursive: true, force: true });
+  };
   return ask;
 }
 
@@ -127,6 +133,7 @@ for (const seconds of LENGTHS) {
   const lib = librosa ? await librosa(file) : null;
   rows.push({ seconds, answer, wall, cpu, after, lib });
 }
+stopLibrosa();
 
 const slope = (xs: number[], ys: number[]): number => {
   const mx = xs.reduce((a, b) => a + b, 0) / xs.length;
