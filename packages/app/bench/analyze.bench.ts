@@ -32,7 +32,14 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'analyze-bench-'));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // The service runs as its own process, as in production: its RSS is its own, read from /api/health.
-const service = startServiceProcess({ LOG_DIR: path.join(dir, 'logs'), MAX_UPLOAD_MB: '1024', MAX_AUDIO_MINUTES: '240', ANALYSIS_WORKERS: String(os.availableParallelism()) });
+// MALLOC_ARENA_MAX=2 as the image sets it (Dockerfile), unless the environment says otherwise.
+const service = startServiceProcess({
+  LOG_DIR: path.join(dir, 'logs'),
+  MAX_UPLOAD_MB: '1024',
+  MAX_AUDIO_MINUTES: '240',
+  ANALYSIS_WORKERS: String(os.availableParallelism()),
+  MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2',
+});
 const server = service.child;
 const base = await service.url;
 const health = async (): Promise<{ workers: number; memory: { rss_mb: number } }> => (await (await fetch(`${base}/api/health`)).json()) as { workers: number; memory: { rss_mb: number } };
@@ -119,6 +126,8 @@ const percentile = (xs: number[], p: number): number => {
 console.log(`\nAnalysis benchmark — Node ${process.version}, ${os.cpus().length} CPUs, ${(await health()).workers} workers, generated full-mix WAV (mono 44.1 kHz); RSS is the service process's\n`);
 const idleRss = await settledRss();
 const librosa = await startLibrosa();
+// Ours warmed up too: a worker started and essentia loaded, as in a service that has been running.
+await analyse(recording(30));
 if (!librosa) console.log('librosa: not run (set LIBROSA_ANCHOR to the anchor folder, see its README)\n');
 const rows: Array<{ seconds: number; answer: Answer; wall: number; cpu: number; after: number; lib: LibrosaAnswer | null }> = [];
 for (const seconds of LENGTHS) {
