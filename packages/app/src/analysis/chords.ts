@@ -3,7 +3,8 @@
  * folded onto pitch classes against the detected tuning, with the bass note apart), scored against
  * major, minor, dominant 7th, major 7th and minor 7th templates, then the most likely sequence
  * (Viterbi) where changing chord costs something and chords of the key are preferred, so a
- * non-diatonic chord is only reported when the sound clearly says so.
+ * non-diatonic chord is only reported when the sound clearly says so (a segment outside the key
+ * weaker than OUTSIDE_KEY_STRENGTH is left without a chord: weak evidence is no reason).
  */
 import { magnitudeSpectrum, spectralPeaks } from './spectrum.js';
 import type { Chord } from './types.js';
@@ -23,6 +24,8 @@ const CHANGE_COST = 0.12;
 const KEY_BONUS = 0.06;
 /** Below this similarity a segment gets no chord (noise, a single note, silence). */
 const MIN_STRENGTH = 0.5;
+/** A chord outside the key is reported only when the sound says it this clearly (a reason). */
+const OUTSIDE_KEY_STRENGTH = 0.9;
 /** Beats quieter than this share of the take's median beat get no chord (a reverb tail, a pause). */
 const MIN_ENERGY_SHARE = 0.05;
 
@@ -192,7 +195,8 @@ export function detectChords(chromas: readonly BeatChroma[], bounds: readonly nu
     for (let k = i; k <= j; k++) sum += emissions[k]?.[s] ?? 0;
     const strength = sum / (j - i + 1);
     const t = TEMPLATES[s];
-    if (t && strength >= MIN_STRENGTH) {
+    const reason = !key || triadInKey(t?.root ?? 0, t?.minor ?? false, key) || strength >= OUTSIDE_KEY_STRENGTH;
+    if (t && strength >= MIN_STRENGTH && reason) {
       chords.push({ start: Number((bounds[i] ?? 0).toFixed(3)), end: Number((bounds[j + 1] ?? endSeconds).toFixed(3)), chord: t.name, strength: Number(Math.min(1, strength).toFixed(3)) });
     }
     i = j + 1;
