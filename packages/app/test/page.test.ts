@@ -206,6 +206,7 @@ test('a take uploaded through the page: live progress, then figures and four cha
   const foreign = requests.filter((u) => !u.startsWith(`${origin}/`) && !u.startsWith('data:') && !u.startsWith('blob:'));
   assert.deepEqual(foreign, []);
   assert.ok(requests.includes(`${origin}/assets/vendor/uPlot.iife.min.js`));
+  assert.ok(requests.includes(`${origin}/api/analyze?bpm=100&key=E+minor`), 'the hints went as the API\'s query parameters');
 
   const shot = artifactPath('practice-page.png');
   await page.screenshot({ path: shot, fullPage: true });

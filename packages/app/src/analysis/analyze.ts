@@ -1,12 +1,14 @@
-import { detectChords } from './chords.js';
+import { beatChromas, chordBounds, detectChords, totalChroma } from './chords.js';
 import { loadEssentia, VectorScope, type LoadedEssentia } from './essentia.js';
-import { analyzeKey, type Key } from './key.js';
+import { analyzeKey, settleKey, type Key } from './key.js';
 import { analyzeLoudness, isSilent } from './loudness.js';
-import { detectNotes, type NotesAndTuning } from './notes.js';
+import { chooseMeter, onsetAccents, type MeterHints } from './meter.js';
+import { detectNotes } from './notes.js';
 import { detectOnsets, onsetTiming } from './onsets.js';
 import { resample } from './resample.js';
-import { analyzeRhythm, type Rhythm } from './rhythm.js';
-import type { AnalysisResult, Chord, ProgressEvent, Stage } from './types.js';
+import { analyzeRhythm, beatRegularity, type Rhythm } from './rhythm.js';
+import { estimateTuning } from './tuning.js';
+import type { AnalysisHints, AnalysisResult, ProgressEvent, Stage } from './types.js';
 import type { DecodedAudio } from './decode.js';
 import { Worker } from 'node:worker_threads';
 import type { HelperInput, HelperMessage } from './helper-worker.js';
@@ -61,7 +63,7 @@ export async function analyzeAudio(
   requestId: string,
   progress: Progress,
   loaded: LoadedEssentia = loadEssentia(),
-  options: { split: boolean; countExternalEvents?: (n: number) => void } = { split: true },
+  options: { split: boolean; countExternalEvents?: (n: number) => void; hints?: AnalysisHints } = { split: true },
 ): Promise<AnalysisResult> {
   const { essentia } = loaded;
   const algorithms: Record<string, number> = {};
@@ -80,8 +82,8 @@ export async function analyzeAudio(
   const seconds = resampled.length / ANALYSIS_RATE;
   const silent = isSilent(resampled);
   // A long recording is analysed on two threads: the signal moves into shared memory, a helper
-  // thread (its own essentia, its own copy in its WebAssembly heap) runs rhythm, key and chords
-  // while this one runs onsets, notes and loudness.
+  // thread (its own essentia, its own copy in its WebAssembly heap) runs rhythm and key while this
+  // one runs loudness, onsets, tuning and notes; chords follow here once the beat grid is settled.
   const split = options.split && !silent && seconds >= SPLIT_MIN_SECONDS;
   let signal = resampled;
   if (split) {
@@ -108,7 +110,7 @@ export async function analyzeAudio(
       // Pure silence is a valid recording: an answer with nothing detected, not an error.
       return {
         ...base,
-        tempo: { bpm: null, confidence: 0, beats: [] },
+        tempo: { bpm: null, confidence: 0, beats: [], candidates: [] },
         key: null,
         tuning: null,
         notes: [],
@@ -117,32 +119,53 @@ export async function analyzeAudio(
         processing: { decode_ms: 0, algorithms_ms: algorithms, worker_ms: Math.round(performance.now() - started), wasm_heap_mb: Math.round(loaded.heapBytes() / 2 ** 20) },
       };
     }
+    const hints = options.hints ?? {};
     let rhythm: Rhythm;
-    let key: Key | null;
-    let chords: Chord[];
+    let profileKey: Key | null;
     let onsets: { times: number[]; rate: number };
-    let notes: NotesAndTuning;
     if (helper) {
       onsets = await step('onsets', () => detectOnsets(essentia, scope, vector));
-      notes = await step('notes', () => detectNotes(essentia, signal, ANALYSIS_RATE, onsets.times, seconds));
-      const helped = await helper.result;
-      ({ rhythm, key, chords } = helped);
-      Object.assign(algorithms, helped.algorithms);
     } else {
       // RhythmExtractor2013 throws "Empty vector input" on about a second or less: a short take has no tempo to tell.
       rhythm = seconds >= RHYTHM_MIN_SECONDS ? await step('rhythm', () => analyzeRhythm(essentia, scope, vector)) : { bpm: null, confidence: 0, beats: [] };
       onsets = seconds >= ONSETS_MIN_SECONDS ? await step('onsets', () => detectOnsets(essentia, scope, vector)) : { times: [], rate: 0 };
-      key = await step('key', () => analyzeKey(essentia, vector));
-      notes = await step('notes', () => detectNotes(essentia, signal, ANALYSIS_RATE, onsets.times, seconds));
-      chords = await step('chords', () => detectChords(essentia, signal, ANALYSIS_RATE, rhythm.beats, seconds));
+      profileKey = await step('key', () => analyzeKey(essentia, vector));
     }
+    const tuning = await step('tuning', () => estimateTuning(signal, ANALYSIS_RATE, onsets.times));
+    const tuningCents = tuning?.cents_from_a440 ?? 0;
+    const notes = await step('notes', () => detectNotes(signal, ANALYSIS_RATE, onsets.times, seconds, tuningCents));
+    if (helper) {
+      const helped = await helper.result;
+      ({ rhythm, key: profileKey } = helped);
+      Object.assign(algorithms, helped.algorithms);
+    }
+    // TypeScript cannot see that both branches assigned them.
+    rhythm = rhythm!;
+    profileKey = profileKey!;
+    const meter = await step('meter', () => {
+      if (rhythm.bpm === null) return null;
+      const meterHints: MeterHints = { ...(hints.bpm ? { bpm: hints.bpm } : {}), ...(hints.beatsPerBar ? { beatsPerBar: hints.beatsPerBar } : {}) };
+      return chooseMeter(rhythm.bpm, rhythm.beats, onsets.times, onsetAccents(signal, ANALYSIS_RATE, onsets.times), meterHints);
+    });
+    const beats = meter?.beats ?? rhythm.beats;
+    const { key, chords } = await step('chords', () => {
+      const bounds = chordBounds(beats, seconds);
+      const chromas = beatChromas(signal, ANALYSIS_RATE, bounds, tuningCents);
+      const hinted = hints.key ? { tonic: hints.key.tonic, scale: hints.key.scale, name: `${hints.key.tonic} ${hints.key.scale}`, strength: 1 } : null;
+      // The chords as heard settle the key's relative/parallel ambiguity; then the key steers the chords.
+      const free = detectChords(chromas, bounds, seconds, null);
+      const settled = hinted ? { ...hinted, alternatives: [] } : profileKey ? settleKey(profileKey, totalChroma(chromas), free) : null;
+      return { key: settled, chords: settled ? detectChords(chromas, bounds, seconds, settled) : free };
+    });
     return {
       ...base,
-      tempo: rhythm,
+      tempo: meter
+        ? { bpm: meter.bpm, confidence: Number(beatRegularity(meter.beats).toFixed(3)), beats: meter.beats, candidates: meter.candidates }
+        : { ...rhythm, candidates: [] },
       key,
-      tuning: notes.tuning,
-      notes: notes.notes,
-      onsets: { times: onsets.times, rate_per_second: onsets.rate, timing: onsetTiming(onsets.times, rhythm.beats) },
+      tuning,
+      notes,
+      onsets: { times: onsets.times, rate_per_second: onsets.rate, timing: onsetTiming(onsets.times, beats) },
       chords,
       processing: { decode_ms: 0, algorithms_ms: algorithms, worker_ms: Math.round(performance.now() - started), wasm_heap_mb: Math.round(loaded.heapBytes() / 2 ** 20) },
     };

@@ -1,63 +1,212 @@
-import type { EssentiaApi } from './essentia.js';
+/**
+ * Chords per beat, smoothed into segments: a chroma profile per beat (spectral peaks of two frames,
+ * folded onto pitch classes against the detected tuning, with the bass note apart), scored against
+ * major, minor, dominant 7th, major 7th and minor 7th templates, then the most likely sequence
+ * (Viterbi) where changing chord costs something and chords of the key are preferred, so a
+ * non-diatonic chord is only reported when the sound clearly says so (a segment outside the key
+ * weaker than OUTSIDE_KEY_STRENGTH is left without a chord: weak evidence is no reason).
+ */
+import { magnitudeSpectrum, spectralPeaks } from './spectrum.js';
 import type { Chord } from './types.js';
 
-const PITCH_CLASSES = ['C', 'C#', 'D', 'D#', 'E', 'F', 'F#', 'G', 'G#', 'A', 'A#', 'B'];
-const FRAME = 4096;
+export const PITCH_CLASSES = ['C', 'C#', 'D', 'D#', 'E', 'F', 'F#', 'G', 'G#', 'A', 'A#', 'B'];
+const FRAME = 8192;
+const QUALITIES = [
+  { suffix: '', tones: [0, 4, 7], minor: false },
+  { suffix: 'm', tones: [0, 3, 7], minor: true },
+  { suffix: '7', tones: [0, 4, 7, 10], minor: false },
+  { suffix: 'maj7', tones: [0, 4, 7, 11], minor: false },
+  { suffix: 'm7', tones: [0, 3, 7, 10], minor: true },
+] as const;
+/** What changing chord between two beats costs (in template-similarity units). */
+const CHANGE_COST = 0.12;
+/** The bonus of a chord whose triad belongs to the key. */
+const KEY_BONUS = 0.06;
 /** Below this similarity a segment gets no chord (noise, a single note, silence). */
-const MIN_STRENGTH = 0.6;
+const MIN_STRENGTH = 0.5;
+/** A chord outside the key is reported only when the sound says it this clearly (a reason). */
+const OUTSIDE_KEY_STRENGTH = 0.9;
+/** Beats quieter than this share of the take's median beat get no chord (a reverb tail, a pause). */
+const MIN_ENERGY_SHARE = 0.05;
 
-/**
- * Chords per segment (two beats, or one second without a beat grid): essentia's HPCP over two
- * frames of the segment, matched against the 24 major and minor triads. essentia's own
- * ChordsDetection wants frame-by-frame HPCP at a 2048 hop (~25 calls per second of audio at
- * ~0.5 ms each); fed one HPCP per segment it answered every segment "Am" with strength -1.
- */
-export function detectChords(essentia: EssentiaApi, signal: Float32Array, sampleRate: number, beats: readonly number[], endSeconds: number): Chord[] {
-  const bounds: number[] = [];
-  if (beats.length >= 3) for (let i = 0; i < beats.length; i += 2) bounds.push(beats[i] ?? 0);
-  else for (let t = 0; t < endSeconds; t += 1) bounds.push(t);
-  bounds.push(endSeconds);
-  const chords: Chord[] = [];
+export interface KeyContext {
+  tonic: string;
+  scale: string;
+}
+
+export interface BeatChroma {
+  /** 12 bins from C, normalised to sum 1 (zeros when nothing was played). */
+  chroma: Float32Array;
+  /** The pitch class of the strongest low peak (below 220 Hz), or -1. */
+  bass: number;
+  energy: number;
+}
+
+/** Chroma of the spectral peaks of a frame, folded against the tuning reference. */
+function addFrame(signal: Float32Array, start: number, sampleRate: number, refHz: number, chroma: Float32Array, bassWeights: Float32Array, mags: Float32Array): number {
+  magnitudeSpectrum(signal, start, FRAME, mags);
+  const peaks = spectralPeaks(mags, sampleRate, FRAME, 60, 2000, 0.03);
+  let energy = 0;
+  for (const p of peaks) {
+    const midi = 69 + 12 * Math.log2(p.hz / refHz);
+    const pc = ((Math.round(midi) % 12) + 12) % 12;
+    const w = Math.sqrt(p.magnitude);
+    chroma[pc] = (chroma[pc] ?? 0) + w;
+    if (p.hz < 220) bassWeights[pc] = (bassWeights[pc] ?? 0) + w;
+    energy += p.magnitude;
+  }
+  return energy;
+}
+
+/** One chroma per beat interval (or per second without a beat grid). */
+export function beatChromas(signal: Float32Array, sampleRate: number, bounds: readonly number[], tuningCents: number): BeatChroma[] {
+  const refHz = 440 * 2 ** (tuningCents / 1200);
+  const mags = new Float32Array(FRAME / 2 + 1);
+  const out: BeatChroma[] = [];
   for (let s = 0; s + 1 < bounds.length; s++) {
     const start = bounds[s] ?? 0;
-    const end = bounds[s + 1] ?? endSeconds;
-    const profile = new Float32Array(12);
-    for (const at of [0.3, 0.7]) {
+    const end = bounds[s + 1] ?? start;
+    const chroma = new Float32Array(12);
+    const bass = new Float32Array(12);
+    let energy = 0;
+    for (const at of [0.1, 0.5]) {
       const first = Math.round((start + (end - start) * at) * sampleRate);
       if (first + FRAME > signal.length) continue;
-      const frame = essentia.arrayToVector(signal.subarray(first, first + FRAME));
-      const windowed = essentia.Windowing(frame, true, FRAME, 'blackmanharris62');
-      const spectrum = essentia.Spectrum(windowed.frame, FRAME);
-      const peaks = essentia.SpectralPeaks(spectrum.spectrum, 0.00001, 5000, 60, 40, 'magnitude', sampleRate);
-      const hpcp = essentia.HPCP(peaks.frequencies, peaks.magnitudes);
-      try {
-        const values = essentia.vectorToArray(hpcp.hpcp);
-        // HPCP bin 0 is A (reference 440 Hz); pitch class 0 here is C.
-        for (let bin = 0; bin < 12; bin++) profile[(bin + 9) % 12] = (profile[(bin + 9) % 12] ?? 0) + (values[bin] ?? 0);
-      } finally {
-        for (const v of [frame, windowed.frame, spectrum.spectrum, peaks.frequencies, peaks.magnitudes, hpcp.hpcp]) v.delete();
+      energy += addFrame(signal, first, sampleRate, refHz, chroma, bass, mags);
+    }
+    const total = chroma.reduce((a, b) => a + b, 0);
+    if (total > 0) for (let i = 0; i < 12; i++) chroma[i] = (chroma[i] ?? 0) / total;
+    let bassPc = -1;
+    let bassMax = 0;
+    for (let i = 0; i < 12; i++) {
+      if ((bass[i] ?? 0) > bassMax) {
+        bassMax = bass[i] ?? 0;
+        bassPc = i;
       }
     }
-    const best = matchTriad(profile);
-    if (best && best.strength >= MIN_STRENGTH) {
-      chords.push({ start: Number(start.toFixed(3)), end: Number(end.toFixed(3)), chord: best.name, strength: Number(best.strength.toFixed(3)) });
+    out.push({ chroma, bass: bassPc, energy });
+  }
+  return out;
+}
+
+/** Whether a triad (root pitch class, minor) belongs to the key; in minor the major V too. */
+export function triadInKey(root: number, minor: boolean, key: KeyContext): boolean {
+  const tonic = PITCH_CLASSES.indexOf(key.tonic);
+  if (tonic < 0) return false;
+  const degree = (root - tonic + 12) % 12;
+  const allowed: Array<[number, boolean]> =
+    key.scale === 'minor'
+      ? [[0, true], [3, false], [5, true], [7, true], [7, false], [8, false], [10, false]]
+      : [[0, false], [2, true], [4, true], [5, false], [7, false], [9, true]];
+  return allowed.some(([d, m]) => d === degree && m === minor);
+}
+
+interface Template {
+  name: string;
+  root: number;
+  minor: boolean;
+  weights: Float32Array;
+  norm: number;
+}
+
+const TEMPLATES: Template[] = [];
+for (let root = 0; root < 12; root++) {
+  for (const q of QUALITIES) {
+    const weights = new Float32Array(12);
+    for (const t of q.tones) weights[(root + t) % 12] = t === 10 || t === 11 ? 0.8 : 1;
+    TEMPLATES.push({ name: `${PITCH_CLASSES[root]}${q.suffix}`, root, minor: q.minor, weights, norm: Math.hypot(...weights) });
+  }
+}
+
+/** Similarity of a chroma to each template (cosine), with a bonus when the bass plays the root. */
+function scores(b: BeatChroma): Float32Array {
+  const out = new Float32Array(TEMPLATES.length);
+  const norm = Math.hypot(...b.chroma);
+  if (!(norm > 0)) return out;
+  TEMPLATES.forEach((t, i) => {
+    let dot = 0;
+    for (let pc = 0; pc < 12; pc++) dot += (b.chroma[pc] ?? 0) * (t.weights[pc] ?? 0);
+    out[i] = dot / (norm * t.norm) + (b.bass === t.root ? 0.08 : 0);
+  });
+  return out;
+}
+
+/** The boundaries chords are measured between: the beats (and one more period), or every second without a grid. */
+export function chordBounds(beats: readonly number[], endSeconds: number): number[] {
+  const bounds: number[] = [];
+  if (beats.length >= 3) {
+    bounds.push(...beats);
+    const last = beats.at(-1) ?? 0;
+    const period = last - (beats.at(-2) ?? last);
+    if (last + period <= endSeconds) bounds.push(last + period);
+  } else for (let t = 0; t < endSeconds; t += 1) bounds.push(t);
+  return bounds;
+}
+
+/**
+ * Chords over `bounds` (each segment one or more beats) from their chromas. With a key, chords of
+ * the key get a small bonus: the smoothing then prefers them unless the sound clearly says otherwise.
+ */
+export function detectChords(chromas: readonly BeatChroma[], bounds: readonly number[], endSeconds: number, key: KeyContext | null): Chord[] {
+  if (chromas.length === 0) return [];
+  const emissions = chromas.map(scores);
+  const prior = TEMPLATES.map((t) => (key && triadInKey(t.root, t.minor, key) ? KEY_BONUS : 0));
+  // Viterbi over beats.
+  const n = emissions.length;
+  const states = TEMPLATES.length;
+  const back = new Int16Array(n * states);
+  let score = new Float64Array(states);
+  for (let s = 0; s < states; s++) score[s] = (emissions[0]?.[s] ?? 0) + (prior[s] ?? 0);
+  for (let i = 1; i < n; i++) {
+    const next = new Float64Array(states);
+    let bestPrev = 0;
+    for (let s = 1; s < states; s++) if ((score[s] ?? 0) > (score[bestPrev] ?? 0)) bestPrev = s;
+    const e = emissions[i];
+    for (let s = 0; s < states; s++) {
+      const stay = score[s] ?? 0;
+      const change = (score[bestPrev] ?? 0) - CHANGE_COST;
+      const from = stay >= change ? s : bestPrev;
+      next[s] = Math.max(stay, change) + (e?.[s] ?? 0) + (prior[s] ?? 0);
+      back[i * states + s] = from;
     }
+    score = next;
+  }
+  const path = new Array<number>(n);
+  let state = 0;
+  for (let s = 1; s < states; s++) if ((score[s] ?? 0) > (score[state] ?? 0)) state = s;
+  for (let i = n - 1; i >= 0; i--) {
+    path[i] = state;
+    state = back[i * states + state] ?? 0;
+  }
+  const energies = chromas.map((c) => c.energy).sort((a, b) => a - b);
+  const quiet = (energies[Math.floor(energies.length / 2)] ?? 0) * MIN_ENERGY_SHARE;
+  const isQuiet = (k: number): boolean => (chromas[k]?.energy ?? 0) <= quiet;
+  const chords: Chord[] = [];
+  let i = 0;
+  while (i < n) {
+    if (isQuiet(i)) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j + 1 < n && path[j + 1] === path[i] && !isQuiet(j + 1)) j++;
+    const s = path[i] ?? 0;
+    let sum = 0;
+    for (let k = i; k <= j; k++) sum += emissions[k]?.[s] ?? 0;
+    const strength = sum / (j - i + 1);
+    const t = TEMPLATES[s];
+    const reason = !key || triadInKey(t?.root ?? 0, t?.minor ?? false, key) || strength >= OUTSIDE_KEY_STRENGTH;
+    if (t && strength >= MIN_STRENGTH && reason) {
+      chords.push({ start: Number((bounds[i] ?? 0).toFixed(3)), end: Number((bounds[j + 1] ?? endSeconds).toFixed(3)), chord: t.name, strength: Number(Math.min(1, strength).toFixed(3)) });
+    }
+    i = j + 1;
   }
   return chords;
 }
 
-/** The major or minor triad closest (cosine similarity) to a 12-bin chroma profile starting at C. */
-export function matchTriad(profile: Float32Array): { name: string; strength: number } | null {
-  const norm = Math.hypot(...profile);
-  if (!(norm > 0)) return null;
-  let best: { name: string; strength: number } | null = null;
-  for (let root = 0; root < 12; root++) {
-    for (const [suffix, third] of [['', 4], ['m', 3]] as const) {
-      const tones = [root, (root + third) % 12, (root + 7) % 12];
-      const dot = tones.reduce((sum, pc) => sum + (profile[pc] ?? 0), 0);
-      const strength = dot / (norm * Math.sqrt(3));
-      if (!best || strength > best.strength) best = { name: `${PITCH_CLASSES[root]}${suffix}`, strength };
-    }
-  }
-  return best;
+/** The summed chroma of the whole take (for the key), from the per-beat chromas. */
+export function totalChroma(chromas: readonly BeatChroma[]): Float32Array {
+  const sum = new Float32Array(12);
+  for (const c of chromas) for (let i = 0; i < 12; i++) sum[i] = (sum[i] ?? 0) + (c.chroma[i] ?? 0);
+  return sum;
 }

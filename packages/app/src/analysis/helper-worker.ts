@@ -1,12 +1,12 @@
 /**
- * The helper thread of a split analysis: rhythm, key and chords over the shared signal, with its
- * own essentia instance, while the analysis worker runs onsets, notes and loudness. It posts
+ * The helper thread of a split analysis: rhythm and key over the shared signal, with its own
+ * essentia instance, while the analysis worker runs loudness, onsets, tuning and notes (chords
+ * follow on the worker, once the beat grid is settled). It posts
  * progress straight to the main thread (PROGRESS_CHANNEL) and its result to its parent, which
  * terminates it, so its WebAssembly memory is returned at once.
  */
 import { BroadcastChannel, parentPort, workerData } from 'node:worker_threads';
 import { PROGRESS_CHANNEL } from './progress-channel.js';
-import { detectChords } from './chords.js';
 import { loadEssentia, VectorScope } from './essentia.js';
 import { analyzeKey } from './key.js';
 import { analyzeRhythm } from './rhythm.js';
@@ -19,7 +19,7 @@ export interface HelperInput {
 }
 
 export type HelperMessage =
-  | { kind: 'result'; eventsSent: number; rhythm: ReturnType<typeof analyzeRhythm>; key: ReturnType<typeof analyzeKey>; chords: ReturnType<typeof detectChords>; algorithms: Record<string, number> }
+  | { kind: 'result'; eventsSent: number; rhythm: ReturnType<typeof analyzeRhythm>; key: ReturnType<typeof analyzeKey>; algorithms: Record<string, number> }
   | { kind: 'error'; message: string; eventsSent: number };
 
 const input = workerData as HelperInput;
@@ -55,8 +55,7 @@ try {
   const vector = scope.keep(essentia.arrayToVector(input.signal));
   const rhythm = step('rhythm', () => analyzeRhythm(essentia, scope, vector));
   const key = step('key', () => analyzeKey(essentia, vector));
-  const chords = step('chords', () => detectChords(essentia, input.signal, input.sampleRate, rhythm.beats, input.signal.length / input.sampleRate));
-  send({ kind: 'result', eventsSent, rhythm, key, chords, algorithms });
+  send({ kind: 'result', eventsSent, rhythm, key, algorithms });
 } catch (err) {
   send({ kind: 'error', message: loaded.describe(err), eventsSent });
 } finally {

@@ -13,17 +13,18 @@ export interface Loudness {
 
 const toDb = (rms: number): number => (rms > 0 ? Math.max(FLOOR_DB, 20 * Math.log10(rms)) : FLOOR_DB);
 
-/** Level over time (essentia RMS per half-second window, in dBFS) and essentia's DynamicComplexity over the whole signal. */
+/**
+ * Level over time (RMS per half-second window, in dBFS, summed here: one essentia call per window
+ * cost more than the sum itself) and essentia's DynamicComplexity over the whole signal.
+ */
 export function analyzeLoudness(essentia: EssentiaApi, signal: Float32Array, vector: EssentiaVector, sampleRate: number): Loudness {
   const size = Math.round(LOUDNESS_WINDOW_SECONDS * sampleRate);
   const rmsDb: number[] = [];
   for (let start = 0; start < signal.length; start += size) {
-    const window = essentia.arrayToVector(signal.subarray(start, Math.min(signal.length, start + size)));
-    try {
-      rmsDb.push(Number(toDb(essentia.RMS(window).rms).toFixed(1)));
-    } finally {
-      window.delete();
-    }
+    const end = Math.min(signal.length, start + size);
+    let sum = 0;
+    for (let i = start; i < end; i++) sum += (signal[i] ?? 0) ** 2;
+    rmsDb.push(Number(toDb(Math.sqrt(sum / (end - start))).toFixed(1)));
   }
   const audible = rmsDb.filter((d) => d > -60).sort((a, b) => a - b);
   const complexity = essentia.DynamicComplexity(vector, 0.2, sampleRate);

@@ -3,7 +3,7 @@ import { BroadcastChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { PROGRESS_CHANNEL } from './progress-channel.js';
 import type { GuardSettings } from '../memory/guard.js';
-import type { ProgressEvent, WorkerOutcome } from './types.js';
+import type { AnalysisHints, ProgressEvent, WorkerOutcome } from './types.js';
 
 export interface PoolOptions {
   guard: GuardSettings;
@@ -31,6 +31,14 @@ export class PoolError extends Error {
 const workerFile = fileURLToPath(new URL('./worker.js', import.meta.url));
 
 /**
+ * How long a worker may sit idle before piscina shuts it down. Its WebAssembly heap never shrinks
+ * and its isolate keeps the last job's buffers until a collection that an idle thread never runs,
+ * so the memory goes back to the system only when the thread ends; the next upload after a quiet
+ * spell starts a fresh worker (essentia loads in ~0.5 s).
+ */
+export const WORKER_IDLE_MS = 30_000;
+
+/**
  * The analysis worker pool (piscina): `workers` threads, at most `queueMax` uploads waiting.
  * Progress events from the workers are handed to `onProgress` on the main thread.
  */
@@ -46,11 +54,11 @@ export class AnalysisPool {
   ) {
     this.piscina = new Piscina({
       filename: workerFile,
-      minThreads: Math.min(1, options.workers),
+      minThreads: 0,
       maxThreads: options.workers,
       maxQueue: Math.max(1, options.queueMax),
       concurrentTasksPerWorker: 1,
-      idleTimeout: 60_000,
+      idleTimeout: WORKER_IDLE_MS,
       // Idle workers must keep their event loop running: a retiring worker exits from a timer after
       // answering. (piscina's default parks idle workers in Atomics.wait; for multi-second jobs the
       // faster hand-off it buys is irrelevant.)
@@ -89,14 +97,14 @@ export class AnalysisPool {
     return this.active < this.options.workers + this.options.queueMax;
   }
 
-  async run(requestId: string, bytes: ArrayBuffer): Promise<WorkerOutcome> {
+  async run(requestId: string, bytes: ArrayBuffer, hints?: AnalysisHints): Promise<WorkerOutcome> {
     if (!this.hasRoom()) throw new PoolError('queue_full', 'the analysis queue is full');
     const controller = new AbortController();
     this.controllers.add(controller);
     this.active++;
     try {
       return (await this.piscina.run(
-        { requestId, bytes, guard: this.options.guard, split: this.options.split, maxAudioSeconds: this.options.maxAudioSeconds, retireHeapBytes: this.options.retireHeapBytes },
+        { requestId, bytes, guard: this.options.guard, split: this.options.split, maxAudioSeconds: this.options.maxAudioSeconds, retireHeapBytes: this.options.retireHeapBytes, ...(hints ? { hints } : {}) },
         { transferList: [bytes], signal: controller.signal },
       )) as WorkerOutcome;
     } catch (err) {

@@ -12,9 +12,20 @@ export interface AnalysisJob {
   maxAudioSeconds: number;
   /** Retire the worker after this job when its WebAssembly heap grew beyond this. */
   retireHeapBytes: number;
+  hints?: AnalysisHints;
 }
 
-export type Stage = 'queued' | 'decode' | 'resample' | 'rhythm' | 'onsets' | 'key' | 'notes' | 'loudness' | 'chords' | 'done';
+export type Stage = 'queued' | 'decode' | 'resample' | 'rhythm' | 'onsets' | 'key' | 'tuning' | 'notes' | 'meter' | 'loudness' | 'chords' | 'done';
+
+/** What a practising musician may tell about the take: each one optional, each one used when given. */
+export interface AnalysisHints {
+  /** The metronome tempo the take was played to: settles half/double-tempo ambiguity. */
+  bpm?: number;
+  /** Beats per bar (the time signature's numerator). */
+  beatsPerBar?: number;
+  /** The key the piece is in: steers the chords and replaces the detected key. */
+  key?: { tonic: string; scale: 'major' | 'minor' };
+}
 
 /** Posted by the worker while it works, so the main thread can log and watch memory per stage. */
 export type ProgressEvent =
@@ -51,8 +62,14 @@ export interface Chord {
 
 export interface AnalysisResult {
   audio: { format: string; duration_seconds: number; sample_rate: number; channels: number; analysis_sample_rate: number; silent: boolean };
-  tempo: { bpm: number | null; confidence: number; beats: number[] };
-  key: { tonic: string; scale: string; name: string; strength: number } | null;
+  tempo: {
+    bpm: number | null;
+    confidence: number;
+    beats: number[];
+    /** The reported tempo, half and double it, with how much the evidence favoured each. */
+    candidates: Array<{ bpm: number; confidence: number; relation: 'reported' | 'half' | 'double' }>;
+  };
+  key: { tonic: string; scale: string; name: string; strength: number; alternatives?: string[] } | null;
   tuning: { frequency_hz: number; cents_from_a440: number } | null;
   notes: Note[];
   onsets: {

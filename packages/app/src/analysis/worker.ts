@@ -88,6 +88,7 @@ export default async function analyze(job: AnalysisJob): Promise<WorkerOutcome> 
     if (late) return refuse(late);
     const result = await analyzeAudio(audio, job.requestId, progress, loaded, {
       split: job.split,
+      ...(job.hints ? { hints: job.hints } : {}),
       // The helper thread's events reach the main thread on their own channel; they count too.
       countExternalEvents: (n) => {
         posted += n;

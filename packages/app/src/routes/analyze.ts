@@ -7,6 +7,7 @@ import { describeVerdict } from '../memory/guard.js';
 import type { ServerDeps } from '../server.js';
 import { openProgressStream, withProgressStream } from './progress-stream.js';
 import { analysisResponseSchema, analysisEventStreamSchema, errorResponses } from './schemas.js';
+import { hintsQuerySchema, parseHints } from './hints.js';
 
 const MB = 1024 * 1024;
 const mb = (bytes: number): number => Number((bytes / MB).toFixed(2));
@@ -31,9 +32,10 @@ export function analyzeRoute(app: FastifyInstance, deps: ServerDeps, report: (re
       schema: {
         summary: 'Analyse a guitar recording',
         description:
-          "multipart/form-data with one file in the field `file`: WAV, MP3, FLAC or OGG Vorbis, mono or stereo, any common sample rate. Answers tempo, beats, key, tuning, notes, onsets and timing, loudness over time, chords and processing figures.\n\n" +
+          "multipart/form-data with one file in the field `file`: WAV, MP3, FLAC or OGG Vorbis, mono or stereo, any common sample rate. Answers tempo, beats, key, tuning, notes, onsets and timing, loudness over time, chords and processing figures. Optional query parameters carry what the musician knows (`bpm`, `time_signature`, `key`): each is used when given.\n\n" +
           'With `Accept: text/event-stream` the same request answers with server-sent events once the upload is read: `accepted`, `progress` per stage (`{ stage, phase, completed, total, percent }`), then `result` (the JSON answer) or `error` (`{ error, message, status, retry_after_seconds? }`). Refusals before the upload is read keep their status and JSON body.',
         tags: ['analysis'],
+        querystring: hintsQuerySchema,
         response: {
           200: { content: { 'application/json': { schema: analysisResponseSchema }, 'text/event-stream': { schema: analysisEventStreamSchema } } },
           ...errorResponses,
@@ -52,6 +54,7 @@ export function analyzeRoute(app: FastifyInstance, deps: ServerDeps, report: (re
       const retryAfter = { 'Retry-After': String(config.retryAfterSeconds) };
       if (state.shuttingDown) throw new ApiError('shutting_down', 'the service is shutting down; retry shortly', retryAfter);
       if (!pool.hasRoom()) throw new ApiError('queue_full', 'too many analyses are running or waiting; retry shortly', retryAfter);
+      const hints = parseHints(request.query);
       const upload = await readUpload(request, config.maxUploadBytes, config.uploadIdleMs);
       const log = request.log.child({ module: 'analysis' });
       const started = performance.now();
@@ -111,7 +114,7 @@ export function analyzeRoute(app: FastifyInstance, deps: ServerDeps, report: (re
       });
       let outcomeLabel = 'error';
       try {
-        const outcome = await pool.run(request.id, ownArrayBuffer(upload.bytes));
+        const outcome = await pool.run(request.id, ownArrayBuffer(upload.bytes), hints);
         await progress.settle(request.id, outcome.eventsPosted);
         if (outcome.retired) metrics.workerRetirements.inc();
         if (!outcome.ok) {

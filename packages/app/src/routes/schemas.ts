@@ -32,12 +32,26 @@ export const analysisResponseSchema = {
       properties: {
         bpm: { ...nullableNumber, description: 'null when no beat was found (e.g. silence)' },
         confidence: { type: 'number', description: '0–1: share of beat intervals within 5 % of the median' },
-        beats: { ...numbers, description: 'beat times, seconds' },
+        beats: { ...numbers, description: 'beat times, seconds (the phase fitted to the played onsets)' },
+        candidates: {
+          type: 'array',
+          description: 'the reported tempo, half and double it, with how much the evidence favoured each (confidences sum to 1): where the beat is ambiguous, the other reading is said here',
+          items: {
+            type: 'object',
+            properties: { bpm: num, confidence: num, relation: { type: 'string', enum: ['reported', 'half', 'double'] } },
+          },
+        },
       },
     },
     key: {
       type: ['object', 'null'],
-      properties: { tonic: { type: 'string' }, scale: { type: 'string' }, name: { type: 'string' }, strength: num },
+      properties: {
+        tonic: { type: 'string' },
+        scale: { type: 'string' },
+        name: { type: 'string' },
+        strength: num,
+        alternatives: { type: 'array', items: { type: 'string' }, description: 'the relative and parallel keys, the readings a key profile most often confuses' },
+      },
     },
     tuning: {
       type: ['object', 'null'],

@@ -44,10 +44,12 @@ function codeForStatus(status: number): string {
 
 export function analyseTake(file: File, hints: Hints, callbacks: AnalyseCallbacks): Promise<Outcome> {
   const form = new FormData();
-  // Hints first: a service that reads fields as they stream sees them before the recording.
-  if (hints.tempoBpm !== null) form.append('tempo_hint', String(hints.tempoBpm));
-  if (hints.key) form.append('key_hint', hints.key);
   form.append('file', file, file.name);
+  // The hints travel as the API's query parameters (`bpm`, `key`), read before the upload is.
+  const query = new URLSearchParams();
+  if (hints.tempoBpm !== null) query.set('bpm', String(hints.tempoBpm));
+  if (hints.key) query.set('key', hints.key);
+  const url = query.size > 0 ? `/api/analyze?${query.toString()}` : '/api/analyze';
 
   return new Promise<Outcome>((resolve) => {
     const xhr = new XMLHttpRequest();
@@ -95,7 +97,7 @@ export function analyseTake(file: File, hints: Hints, callbacks: AnalyseCallback
     xhr.addEventListener('error', () => settle({ ok: false, error: { error: 'network', message: 'the request failed' }, status: 0, retryAfterSeconds: null }));
     xhr.addEventListener('abort', () => settle({ ok: false, error: { error: 'aborted', message: 'cancelled' }, status: 0, retryAfterSeconds: null }));
 
-    xhr.open('POST', '/api/analyze');
+    xhr.open('POST', url);
     xhr.setRequestHeader('Accept', 'text/event-stream, application/json;q=0.5');
     xhr.send(form);
   });

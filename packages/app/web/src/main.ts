@@ -13,7 +13,9 @@ const STAGE_WORDS: Record<string, string> = {
   rhythm: 'Finding the beat',
   onsets: 'Finding note starts',
   key: 'Hearing the key',
+  tuning: 'Checking the tuning',
   notes: 'Naming the notes',
+  meter: 'Counting the bars',
   chords: 'Naming the chords',
 };
 

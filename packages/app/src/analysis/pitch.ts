@@ -1,0 +1,123 @@
+/**
+ * The pitch that starts at an onset: harmonic salience (the summed magnitudes at a candidate's first
+ * harmonics, weighted down the series) on the spectrum just after the onset, less what was already
+ * sounding just before it. A candidate an octave too low collects nothing at its own fundamental
+ * and odd harmonics, one an octave too high misses the odd ones: both score below the true pitch.
+ * Subtracting the sound before the onset lets the note that was just played stand out of a mix
+ * (a held chord, a ringing bass note).
+ */
+import { magnitudeSpectrum } from './spectrum.js';
+
+export const FRAME = 4096;
+const HARMONICS = 6;
+const DECAY = 0.95;
+
+export interface OnsetPitch {
+  midi: number;
+  hz: number;
+  /** 0–1: the share of the frame's spectral peaks that the note's harmonics explain. */
+  confidence: number;
+}
+
+/** Largest magnitude within ±`cents` of hz (0 outside the spectrum). */
+function around(mags: Float32Array, hz: number, binHz: number, cents: number): { mag: number; bin: number } {
+  const lo = Math.max(1, Math.floor((hz * 2 ** (-cents / 1200)) / binHz));
+  const hi = Math.min(mags.length - 2, Math.ceil((hz * 2 ** (cents / 1200)) / binHz));
+  let mag = 0;
+  let bin = -1;
+  for (let k = lo; k <= hi; k++) {
+    if ((mags[k] ?? 0) > mag) {
+      mag = mags[k] ?? 0;
+      bin = k;
+    }
+  }
+  return { mag, bin };
+}
+
+function salience(mags: Float32Array, f0: number, binHz: number): number {
+  let s = 0;
+  let w = 1;
+  for (let h = 1; h <= HARMONICS; h++) {
+    const f = f0 * h;
+    if (f >= binHz * (mags.length - 2)) break;
+    s += w * Math.sqrt(around(mags, f, binHz, 35).mag);
+    w *= DECAY;
+  }
+  return s;
+}
+
+export class OnsetPitcher {
+  private readonly after = new Float32Array(FRAME / 2 + 1);
+  private readonly before = new Float32Array(FRAME / 2 + 1);
+
+  constructor(
+    private readonly signal: Float32Array,
+    private readonly sampleRate: number,
+    /** A4 in Hz (the detected tuning). */
+    private readonly referenceHz: number,
+    private readonly lowMidi: number,
+    private readonly highMidi: number,
+  ) {}
+
+  /** The most salient pitch that starts at `onset` seconds, or null if nothing pitched starts there. */
+  at(onset: number): OnsetPitch | null {
+    const start = Math.round((onset + 0.03) * this.sampleRate);
+    if (start + FRAME > this.signal.length) return null;
+    magnitudeSpectrum(this.signal, start, FRAME, this.after);
+    magnitudeSpectrum(this.signal, Math.round((onset - 0.005) * this.sampleRate) - FRAME, FRAME, this.before);
+    const binHz = this.sampleRate / FRAME;
+    let best = -1;
+    let bestScore = 0;
+    for (let m = this.lowMidi; m <= this.highMidi; m++) {
+      const f0 = this.referenceHz * 2 ** ((m - 69) / 12);
+      const score = salience(this.after, f0, binHz) - 0.4 * salience(this.before, f0, binHz);
+      if (score > bestScore) {
+        bestScore = score;
+        best = m;
+      }
+    }
+    if (best < 0) return null;
+    // A guitar's fundamental can be weaker than its octave: if the pitch an octave below has its own
+    // odd harmonics (which the higher candidate cannot explain), the lower one is the note.
+    if (best - 12 >= this.lowMidi) {
+      const low = this.referenceHz * 2 ** ((best - 12 - 69) / 12);
+      let odd = 0;
+      let even = 0;
+      for (let h = 1; h <= 6; h++) {
+        const a = Math.sqrt(around(this.after, low * h, binHz, 35).mag) - 0.7 * Math.sqrt(around(this.before, low * h, binHz, 35).mag);
+        if (h % 2 === 1) odd += Math.max(0, a);
+        else even += Math.max(0, a);
+      }
+      if (odd > 0.5 * even) best -= 12;
+    }
+    // Likewise a twelfth below (the chosen pitch being the third harmonic): its fundamental and
+    // second harmonic sound and are new at this onset.
+    if (best - 19 >= this.lowMidi) {
+      const low = this.referenceHz * 2 ** ((best - 19 - 69) / 12);
+      const fresh = (h: number): number => Math.sqrt(around(this.after, low * h, binHz, 35).mag) - 0.7 * Math.sqrt(around(this.before, low * h, binHz, 35).mag);
+      const top = Math.sqrt(around(this.after, low * 3, binHz, 35).mag);
+      if (fresh(1) > 0.4 * top && fresh(2) > 0.4 * top) best -= 19;
+    }
+    // Confidence: how much of the frame's sound the note's harmonics carry.
+    const f0 = this.referenceHz * 2 ** ((best - 69) / 12);
+    let total = 0;
+    const maxBin = Math.min(this.after.length - 1, Math.ceil(5000 / binHz));
+    for (let k = Math.floor(60 / binHz); k <= maxBin; k++) {
+      const m = this.after[k] ?? 0;
+      if (m > (this.after[k - 1] ?? 0) && m >= (this.after[k + 1] ?? 0)) total += Math.sqrt(m);
+    }
+    let explained = 0;
+    for (let h = 1; h <= HARMONICS; h++) explained += Math.sqrt(around(this.after, f0 * h, binHz, 35).mag);
+    // The fundamental's measured frequency (parabolic interpolation of its peak), for the answer.
+    const peak = around(this.after, f0, binHz, 50);
+    let hz = f0;
+    if (peak.bin > 0) {
+      const a = Math.log((this.after[peak.bin - 1] ?? 0) + 1e-12);
+      const b = Math.log((this.after[peak.bin] ?? 0) + 1e-12);
+      const c = Math.log((this.after[peak.bin + 1] ?? 0) + 1e-12);
+      const d = a - 2 * b + c;
+      hz = (peak.bin + (d < 0 ? (0.5 * (a - c)) / d : 0)) * binHz;
+    }
+    return { midi: best, hz, confidence: total > 0 ? Math.min(1, explained / total) : 0 };
+  }
+}
