@@ -22,10 +22,11 @@ function assertDelivered(r: ScenarioResult, opts: { duplicatesAllowed: boolean }
   assert.equal(r.fragments, 0, `fragments of lines reached Loki: ${summary}`);
   assert.equal(r.delivered, r.records, summary);
   assert.equal(r.lokiDistinct, r.records, `a LogQL query finds every record: ${summary}`);
-  assert.equal(r.lokiCount, r.records + r.duplicated, `count_over_time counts every delivery: ${summary}`);
+  assert.equal(r.lokiCount, r.lokiEntries, `count_over_time counts what the log query shows: ${summary}`);
   if (!opts.duplicatesAllowed) {
     assert.equal(r.duplicated, 0, summary);
-    assert.equal(r.lokiEntries, r.records, `a LogQL query shows each line once: ${summary}`);
+    // A push Loki answered with an error after storing it is retried: the one way to a second copy without a kill.
+    if (r.rejectedPushes === 0) assert.equal(r.lokiEntries, r.records, `a LogQL query shows each line once: ${summary}`);
   }
   // A file the glob scan found as retention deleted it (read to the end, so nothing is missed) is
   // logged as ENOENT / "cannot register file"; a push Loki answered with a 5xx under load is
@@ -63,7 +64,7 @@ describe('logger → real Fluent Bit → real Loki', { concurrency: false }, () 
 
   test('c. sidecar SIGTERMed at 50 %, restarted after 1 s: nothing lost, nothing duplicated, no fragment', { skip }, async () => {
     const r = await burstWithSidecarStop(binaries, loki, { records: BURST, padChars: 100, rotation, signal: 'SIGTERM', maxMs: 120_000 });
-    assertDelivered(r, { duplicatesAllowed: true });
+    assertDelivered(r, { duplicatesAllowed: false });
     assert.equal(r.sidecarStarts, 2);
   });
 

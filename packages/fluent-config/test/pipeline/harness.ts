@@ -442,8 +442,10 @@ export interface RunCount {
   records: number;
   delivered: number;
   lost: number;
-  /** Deliveries beyond the first of a record (at-least-once after a sidecar kill). */
+  /** Deliveries Loki acknowledged beyond the first of a record (at-least-once after a sidecar kill). */
   duplicated: number;
+  /** Pushes Loki answered with an error (e.g. a 500 after a timeout under load); Fluent Bit retries them, and Loki may have stored them already. */
+  rejectedPushes: number;
   fragments: number;
   /** Distinct records of the run a LogQL log query finds in Loki, and the entries it returns in all (duplicates included). */
   lokiDistinct: number;
@@ -487,6 +489,7 @@ export async function countRun(p: Pipeline, run: string, records: number, fromMs
     delivered: first.size,
     lost: records - [...first.keys()].filter((s) => s >= 0 && s < records).length,
     duplicated: arrivals.length - first.size,
+    rejectedPushes: p.door.rejectedPushes,
     fragments: p.door.fragments.length,
     lokiDistinct: inLoki.size,
     lokiEntries: lines.length,
