@@ -22,16 +22,21 @@ function assertDelivered(r: ScenarioResult, opts: { duplicatesAllowed: boolean }
   assert.equal(r.fragments, 0, `fragments of lines reached Loki: ${summary}`);
   assert.equal(r.delivered, r.records, summary);
   assert.equal(r.lokiDistinct, r.records, `a LogQL query finds every record: ${summary}`);
-  assert.equal(r.lokiCount, r.lokiEntries, `count_over_time counts what the log query shows: ${summary}`);
+  // count_over_time counts every stored copy; a log query may merge identical copies from different chunks.
+  assert.ok(r.lokiCount >= r.lokiEntries && r.lokiEntries >= r.records, `count_over_time ≥ log query entries ≥ records: ${summary}`);
   if (!opts.duplicatesAllowed) {
     assert.equal(r.duplicated, 0, summary);
     // A push Loki answered with an error after storing it is retried: the one way to a second copy without a kill.
-    if (r.rejectedPushes === 0) assert.equal(r.lokiEntries, r.records, `a LogQL query shows each line once: ${summary}`);
+    if (r.rejectedPushes === 0) {
+      assert.equal(r.lokiEntries, r.records, `a LogQL query shows each line once: ${summary}`);
+      assert.equal(r.lokiCount, r.records, `count_over_time counts each line once: ${summary}`);
+    }
   }
   // A file the glob scan found as retention deleted it (read to the end, so nothing is missed) is
-  // logged as ENOENT / "cannot register file"; a push Loki answered with a 5xx under load is
-  // retried (the counts above prove it arrived). Anything else is a real error.
-  const benign = /errno=2\] No such file or directory|cannot register file|could not flush records to \S+ HTTP status=5\d\d/;
+  // logged as ENOENT / "cannot register file"; a push Loki refused for its rate limit (429) or
+  // answered with a 5xx under load is retried (the counts above prove it arrived). Anything else
+  // is a real error.
+  const benign = /errno=2\] No such file or directory|cannot register file|HTTP status=(429|5\d\d)\b/;
   assert.deepEqual(r.sidecarProblems.filter((l) => /\[error\]/.test(l) && !benign.test(l)), [], 'Fluent Bit logged no other error');
   assert.equal(r.writerStats.filesDroppedUnread, 0, 'retention never had to drop an unread file');
 }
