@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import type { Browser, Page, Viewport } from 'puppeteer-core';
 import { songWav } from '../src/index.js';
+import { ANALYSIS_STAGES } from '../src/routes/progress-stream.js';
 import { artifactPath, chromiumPath, launchChromium, NO_CHROMIUM } from './browser.js';
 import { startTestService, tempDir, type TestService } from './helpers.js';
 
@@ -123,7 +124,7 @@ test('a take uploaded through the page: live progress, then figures and four cha
   assert.ok(seen.some((s) => s.upload === 100), 'upload reached 100 %');
   const midway = seen.filter((s) => !s.resultShown && s.analysis > 0 && s.analysis < 100);
   assert.ok(midway.length > 0, `no intermediate analysis progress seen: ${JSON.stringify(seen.slice(-5))}`);
-  assert.match(midway[0]?.text ?? '', /^\d of 8 stages \(\d+ %\)/);
+  assert.match(midway[0]?.text ?? '', new RegExp(`^\\d+ of ${ANALYSIS_STAGES.length} stages \\(\\d+ %\\)`));
   assert.ok(seen.some((s) => !s.resultShown && s.running.includes('rhythm')), 'the rhythm stage was shown running');
   const last = seen.at(-1);
   assert.equal(last?.done, 8, 'every stage ends done');

@@ -22,15 +22,23 @@ function assertDelivered(r: ScenarioResult, opts: { duplicatesAllowed: boolean }
   assert.equal(r.fragments, 0, `fragments of lines reached Loki: ${summary}`);
   assert.equal(r.delivered, r.records, summary);
   assert.equal(r.lokiDistinct, r.records, `a LogQL query finds every record: ${summary}`);
-  assert.equal(r.lokiCount, r.records + r.duplicated, `count_over_time counts every delivery: ${summary}`);
+  // count_over_time counts every stored copy; a log query may merge identical copies from different chunks.
+  assert.ok(r.lokiCount >= r.lokiEntries && r.lokiEntries >= r.records, `count_over_time ≥ log query entries ≥ records: ${summary}`);
   if (!opts.duplicatesAllowed) {
     assert.equal(r.duplicated, 0, summary);
-    assert.equal(r.lokiEntries, r.records, `a LogQL query shows each line once: ${summary}`);
+    // A push Loki answered with an error after storing it is retried: the one way to a second copy without a kill.
+    if (r.rejectedPushes === 0) {
+      assert.equal(r.lokiEntries, r.records, `a LogQL query shows each line once: ${summary}`);
+      assert.equal(r.lokiCount, r.records, `count_over_time counts each line once: ${summary}`);
+    }
   }
   // A file the glob scan found as retention deleted it (read to the end, so nothing is missed) is
-  // logged as ENOENT / "cannot register file"; a push Loki answered with a 5xx under load is
-  // retried (the counts above prove it arrived). Anything else is a real error.
-  const benign = /errno=2\] No such file or directory|cannot register file|could not flush records to \S+ HTTP status=5\d\d/;
+  // logged as ENOENT / "cannot register file"; a push Loki refused for its rate limit (429) or
+  // answered with a 5xx under load is retried (the counts above prove it arrived); a chunk a
+  // SIGKILL cut while it was being written cannot be read back at the restart, and its records are
+  // read again from the tail DB's offsets (the counts above prove nothing was lost). Anything else
+  // is a real error.
+  const benign = /errno=2\] No such file or directory|cannot register file|HTTP status=(429|5\d\d)\b|\[storage\] cannot mmap\/read chunk/;
   assert.deepEqual(r.sidecarProblems.filter((l) => /\[error\]/.test(l) && !benign.test(l)), [], 'Fluent Bit logged no other error');
   assert.equal(r.writerStats.filesDroppedUnread, 0, 'retention never had to drop an unread file');
 }
@@ -63,7 +71,7 @@ describe('logger → real Fluent Bit → real Loki', { concurrency: false }, () 
 
   test('c. sidecar SIGTERMed at 50 %, restarted after 1 s: nothing lost, nothing duplicated, no fragment', { skip }, async () => {
     const r = await burstWithSidecarStop(binaries, loki, { records: BURST, padChars: 100, rotation, signal: 'SIGTERM', maxMs: 120_000 });
-    assertDelivered(r, { duplicatesAllowed: true });
+    assertDelivered(r, { duplicatesAllowed: false });
     assert.equal(r.sidecarStarts, 2);
   });
 

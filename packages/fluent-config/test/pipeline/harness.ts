@@ -66,6 +66,17 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** Every process started here, ended when this process exits however it exits (a failed test included). */
+const children = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
+function track(child: ChildProcess): ChildProcess {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs: number, everyMs = 100): Promise<void> {
@@ -108,7 +119,7 @@ export class Loki {
     fs.writeFileSync(configFile, stringifyYaml(adjusted));
     const logFile = path.join(workDir, 'loki.log');
     const out = fs.openSync(logFile, 'a');
-    const child = spawn(bin, [`-config.file=${configFile}`], { stdio: ['ignore', out, out] });
+    const child = track(spawn(bin, [`-config.file=${configFile}`], { stdio: ['ignore', out, out] }));
     fs.closeSync(out);
     const loki = new Loki(port, child, logFile);
     await waitFor(
@@ -313,7 +324,7 @@ export class Sidecar {
   start(): void {
     const out = fs.openSync(this.logFile, 'a');
     // stdout carries the stdout output's json_lines: not needed here.
-    this.child = spawn(this.bin, ['-c', this.configFile], { stdio: ['ignore', 'ignore', out], env: { ...process.env, NODE_NAME: 'pipeline-test' } });
+    this.child = track(spawn(this.bin, ['-c', this.configFile], { stdio: ['ignore', 'ignore', out], env: { ...process.env, NODE_NAME: 'pipeline-test' } }));
     fs.closeSync(out);
     this.starts++;
     const pid = this.child.pid;
@@ -365,7 +376,7 @@ export class Writer {
   }
 
   static start(plan: WriterPlan): Writer {
-    return new Writer(spawn(process.execPath, [writerScript, JSON.stringify(plan)], { stdio: ['ignore', 'pipe', 'inherit'] }));
+    return new Writer(track(spawn(process.execPath, [writerScript, JSON.stringify(plan)], { stdio: ['ignore', 'pipe', 'inherit'] })));
   }
 
   get done(): boolean {
@@ -431,8 +442,10 @@ export interface RunCount {
   records: number;
   delivered: number;
   lost: number;
-  /** Deliveries beyond the first of a record (at-least-once after a sidecar kill). */
+  /** Deliveries Loki acknowledged beyond the first of a record (at-least-once after a sidecar kill). */
   duplicated: number;
+  /** Pushes Loki answered with an error (e.g. a 500 after a timeout under load); Fluent Bit retries them, and Loki may have stored them already. */
+  rejectedPushes: number;
   fragments: number;
   /** Distinct records of the run a LogQL log query finds in Loki, and the entries it returns in all (duplicates included). */
   lokiDistinct: number;
@@ -476,6 +489,7 @@ export async function countRun(p: Pipeline, run: string, records: number, fromMs
     delivered: first.size,
     lost: records - [...first.keys()].filter((s) => s >= 0 && s < records).length,
     duplicated: arrivals.length - first.size,
+    rejectedPushes: p.door.rejectedPushes,
     fragments: p.door.fragments.length,
     lokiDistinct: inLoki.size,
     lokiEntries: lines.length,
