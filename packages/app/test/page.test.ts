@@ -127,7 +127,7 @@ test('a take uploaded through the page: live progress, then figures and four cha
   assert.match(midway[0]?.text ?? '', new RegExp(`^\\d+ of ${ANALYSIS_STAGES.length} stages \\(\\d+ %\\)`));
   assert.ok(seen.some((s) => !s.resultShown && s.running.includes('rhythm')), 'the rhythm stage was shown running');
   const last = seen.at(-1);
-  assert.equal(last?.done, 8, 'every stage ends done');
+  assert.equal(last?.done, ANALYSIS_STAGES.length, 'every stage ends done');
 
   const { analysis, counts } = await page.evaluate(() => {
     const { analysis, plots } = (window as unknown as { practicePage: { analysis: any; plots: Record<string, any> } }).practicePage;

@@ -66,10 +66,10 @@ for (const seconds of [12, 65]) {
     assert.ok(names.slice(1, -1).every((n) => n === 'progress'), names.join(','));
 
     const accepted = events[0]?.data;
-    assert.deepEqual(accepted.stages, ['decode', 'resample', 'loudness', 'rhythm', 'onsets', 'key', 'notes', 'chords']);
+    assert.deepEqual(accepted.stages, ['decode', 'resample', 'loudness', 'rhythm', 'onsets', 'key', 'tuning', 'notes', 'meter', 'chords']);
     assert.equal(accepted.file.name, 'take.wav');
     const progress = events.filter((e) => e.event === 'progress').map((e) => e.data);
-    assert.deepEqual(progress[0], { stage: 'decode', phase: 'start', completed: 0, total: 8, percent: 0 });
+    assert.deepEqual(progress[0], { stage: 'decode', phase: 'start', completed: 0, total: 10, percent: 0 });
     for (const stage of accepted.stages) {
       const start = progress.findIndex((p) => p.stage === stage && p.phase === 'start');
       const end = progress.findIndex((p) => p.stage === stage && p.phase === 'end');
@@ -77,7 +77,7 @@ for (const seconds of [12, 65]) {
       assert.equal(typeof progress[end].ms, 'number');
     }
     for (let i = 1; i < progress.length; i++) assert.ok(progress[i].completed >= progress[i - 1].completed, 'completed never goes back');
-    assert.deepEqual([progress.at(-1)?.completed, progress.at(-1)?.percent], [8, 100]);
+    assert.deepEqual([progress.at(-1)?.completed, progress.at(-1)?.percent], [10, 100]);
     assert.equal(progress.find((p) => p.stage === 'decode' && p.phase === 'end')?.audio_seconds, seconds);
 
     // Streamed, not buffered: progress arrived in earlier reads than the result.
