@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { defaultLogSettings, listLogFiles } from '@guitar-backend/logger';
 import { find, loadK8s, parseStrict, readRepo, repoRoot } from './helpers.js';
 import { freePort, getJson, onPath, Running, statusOf, waitFor } from './processes.js';
 import { lokiConfig, prometheusConfig, writeFluentBitConfig, type StackPorts } from './stack-configs.js';
@@ -42,14 +43,11 @@ interface LokiStream {
   values: Array<[string, string]>;
 }
 
-/** The newest app.N.log of the log directory: where the app appends now. */
+/** The app's newest log file (the logger's own listing, newest first): where the app appends now. */
 function currentLogFile(dir: string): string {
-  const files = fs.readdirSync(dir).flatMap((f) => {
-    const m = /^app\.(\d+)\.log$/.exec(f);
-    return m ? [{ f, n: Number(m[1]) }] : [];
-  });
-  assert.ok(files.length > 0, `no app.N.log in ${dir}`);
-  return path.join(dir, files.sort((a, b) => b.n - a.n)[0]!.f);
+  const newest = listLogFiles({ dir, file: defaultLogSettings.file })[0];
+  assert.ok(newest, `no log file of the contract's naming in ${dir}`);
+  return newest.path;
 }
 
 /** A record as the logger writes it, appended to the app's current file (the README's pipeline check). */
