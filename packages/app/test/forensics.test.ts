@@ -7,7 +7,7 @@ import { readPreviousRun } from '../src/forensics/previous-run.js';
 import { buildCrashReport } from '../src/forensics/crash-report.js';
 import { songWav } from '../src/index.js';
 import { spawn, spawnSync } from 'node:child_process';
-import { mainScript, readLogRecords, startServiceProcess, tempDir, type ServiceProcess } from './helpers.js';
+import { mainScript, readLogRecords, startServiceProcess, tempDir, whenListening, type ServiceProcess } from './helpers.js';
 
 const settings = (dir: string) => ({ dir, file: defaultLogSettings.file });
 const line = (o: Record<string, unknown>): string => `${JSON.stringify({ time: '2026-11-21T18:00:00.000Z', level: 'info', service: 'guitar-backend', message: '', ...o })}\n`;
@@ -235,17 +235,7 @@ function startInContainer(hostname: string, logDir: string): ServiceProcess & { 
     ['--uts', '--pid', '--fork', '--mount-proc', '--kill-child=SIGKILL', 'sh', '-c', `hostname ${hostname} && exec "$0" "$1"`, process.execPath, mainScript],
     { env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_STDOUT: 'off', ANALYSIS_WORKERS: '1', LOG_DIR: logDir }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const url = new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m?.[1]) resolve(m[1]);
-    });
-    child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-    void exited.then(() => reject(new Error(`exited before listening: ${out}`)));
-  });
+  const { exited, url } = whenListening(child);
   const stop = (): void => {
     const service = fs.readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(' ')[0];
     if (service) process.kill(Number(service), 'SIGTERM');

@@ -84,12 +84,8 @@ export interface ServiceProcess {
 
 export const mainScript = fileURLToPath(new URL('../src/main.js', import.meta.url));
 
-/** The service as its own process (dist/src/main.js by default), on a free port of 127.0.0.1. */
-export function startServiceProcess(env: Record<string, string>, script = mainScript): ServiceProcess {
-  const child = spawn(process.execPath, [script], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_STDOUT: 'off', ANALYSIS_WORKERS: '1', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+/** When a started service process exits, and the URL it says it listens on (rejected if it exits first). */
+export function whenListening(child: ChildProcess): Pick<ServiceProcess, 'exited' | 'url'> {
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const url = new Promise<string>((resolve, reject) => {
     let out = '';
@@ -101,5 +97,14 @@ export function startServiceProcess(env: Record<string, string>, script = mainSc
     child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
     void exited.then(() => reject(new Error(`exited before listening: ${out}`)));
   });
-  return { child, exited, url };
+  return { exited, url };
+}
+
+/** The service as its own process (dist/src/main.js by default), on a free port of 127.0.0.1. */
+export function startServiceProcess(env: Record<string, string>, script = mainScript): ServiceProcess {
+  const child = spawn(process.execPath, [script], {
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_STDOUT: 'off', ANALYSIS_WORKERS: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return { child, ...whenListening(child) };
 }

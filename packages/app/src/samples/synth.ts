@@ -3,6 +3,7 @@
  * chord progression in a given key and tempo. Used by the tests, the benchmark and the README demo.
  * Rendered bar by bar, so a 30-minute recording never needs 30 minutes in memory.
  */
+import { seededRandom } from './random.js';
 
 export const NOTE_NAMES = ['C', 'C#', 'D', 'D#', 'E', 'F', 'F#', 'G', 'G#', 'A', 'A#', 'B'] as const;
 export type NoteName = (typeof NOTE_NAMES)[number];
@@ -53,18 +54,6 @@ export const DEFAULT_SONG: SongSpec = {
 const MAJOR = [0, 2, 4, 5, 7, 9, 11];
 /** Harmonic minor: the raised 7th makes the V chord major (E–G♯–B in A minor), as minor-key songs play it. */
 const HARMONIC_MINOR = [0, 2, 3, 5, 7, 8, 11];
-
-/** A deterministic PRNG (mulberry32), so every file with the same spec is the same. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function midiToHz(midi: number, tuningHz = 440): number {
   return tuningHz * 2 ** ((midi - 69) / 12);
@@ -130,7 +119,7 @@ export interface RenderedBlock {
  * Peak level stays under 0.9 (no clipping).
  */
 export function renderSong(spec: SongSpec, onBlock: (block: RenderedBlock) => void): SongTruth {
-  const rnd = random(spec.seed);
+  const rnd = seededRandom(spec.seed);
   const tonicPc = NOTE_NAMES.indexOf(spec.tonic);
   const beat = 60 / spec.bpm;
   const barSeconds = beat * 4;

@@ -11,6 +11,7 @@
  */
 import { midiFile, type MidiEvent } from './midi.js';
 import { NOTE_NAMES, type NoteName, type Scale } from './synth.js';
+import { seededRandom } from './random.js';
 
 export type TakeStyle = 'strum' | 'lead' | 'band';
 export type Guitar = 'nylon' | 'steel' | 'electric';
@@ -81,18 +82,6 @@ const PROGRESSIONS: Record<Scale, Array<Array<[number, ChordQuality]>>> = {
 const MAJOR_STEPS = [0, 2, 4, 5, 7, 9, 11];
 const MINOR_STEPS = [0, 2, 3, 5, 7, 8, 10];
 
-/** A deterministic PRNG (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export function chordName(rootPc: number, quality: ChordQuality): string {
   return `${NOTE_NAMES[((rootPc % 12) + 12) % 12]}${SUFFIX[quality]}`;
 }
@@ -114,7 +103,7 @@ function voicing(rootPc: number, quality: ChordQuality): number[] {
 
 /** The MIDI file and the truth of a take. */
 export function renderTake(spec: TakeSpec): { midi: Uint8Array; truth: TakeTruth } {
-  const rnd = random(spec.seed);
+  const rnd = seededRandom(spec.seed);
   const gauss = (): number => (rnd() + rnd() + rnd() - 1.5) * 2; // ~N(0, 1), bounded
   const human = spec.timing === 'humanised';
   const jitter = (sd: number): number => (human ? gauss() * sd : 0);
