@@ -28,10 +28,9 @@ ENV NODE_ENV=production \
     PORT=8000 \
     LOG_DIR=/var/log/guitar-backend \
     LOG_STDOUT=off
-# glibc gives the analysis threads their own malloc arenas and keeps their freed pages; two arenas
-# let a finished analysis's memory go back to the system (RSS 60 s after a 10-minute job: 1.34×
-# the idle figure instead of 1.57×, see packages/app/README.md#memory).
-ENV MALLOC_ARENA_MAX=2
+# glibc's malloc with a fixed mmap threshold (packages/app/src/memory/malloc-env.ts says why):
+# large upload and signal buffers go back to the system when freed, so RSS returns after a job.
+ENV MALLOC_MMAP_THRESHOLD_=131072
 # Fixed numeric ids: Kubernetes runAsUser/fsGroup and the compose volume permissions use them.
 RUN groupadd --gid 10001 guitar \
  && useradd --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin guitar \

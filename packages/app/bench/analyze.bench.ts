@@ -22,6 +22,7 @@ import { spawn } from 'node:child_process';
 import readline from 'node:readline';
 import { writeSongWav } from '../src/index.js';
 import { startServiceProcess } from '../test/helpers.js';
+import { MALLOC_ENV } from '../src/memory/malloc-env.js';
 
 const LENGTHS = (process.env.BENCH_LENGTHS ?? '30,180,600,1800').split(',').map(Number);
 const CONSECUTIVE = Number(process.env.BENCH_CONSECUTIVE ?? 20);
@@ -32,13 +33,13 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'analyze-bench-'));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // The service runs as its own process, as in production: its RSS is its own, read from /api/health.
-// MALLOC_ARENA_MAX=2 as the image sets it (Dockerfile), unless the environment says otherwise.
+// With the malloc setting the image sets (MALLOC_ENV).
 const service = startServiceProcess({
   LOG_DIR: path.join(dir, 'logs'),
   MAX_UPLOAD_MB: '1024',
   MAX_AUDIO_MINUTES: '240',
   ANALYSIS_WORKERS: String(os.availableParallelism()),
-  MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2',
+  ...MALLOC_ENV,
 });
 const server = service.child;
 const base = await service.url;

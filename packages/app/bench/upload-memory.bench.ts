@@ -1,12 +1,13 @@
 /**
  * Upload memory benchmark: does the service's RSS come back after uploads, refused or analysed?
- * Runs the real service as its own process (RSS from /api/health), twice side by side — as
- * configured, and with MALLOC_ARENA_MAX=2 — and prints RSS after each phase as a ratio of the
- * idle RSS (not a timed test; figures vary with the machine):
+ * Runs the real service as its own process (RSS from /api/health), twice side by side — with the
+ * malloc setting the image runs it with (MALLOC_ENV), and with glibc's defaults — and prints RSS
+ * after each phase as a ratio of the idle RSS (not a timed test; figures vary with the machine):
  *  - BENCH_UPLOADS refused uploads of 48 MB over a 32 MB limit (413 from Content-Length);
  *  - BENCH_UPLOADS refused uploads of 48 MB sent chunked (413 when the file crosses the limit);
  *  - BENCH_UPLOADS uploads of 16 MB that are not audio (read whole, 415 from the worker);
- *  - BENCH_UPLOADS three-minute WAV recordings analysed (200).
+ *  - BENCH_UPLOADS three-minute WAV recordings analysed (200);
+ *  - then 60 s idle (workers idle for 30 s end).
  *
  *   pnpm bench:upload-memory                 (BENCH_UPLOADS=20; BENCH_BASELINE=other/dist/src/main.js adds a build to compare)
  */
@@ -15,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { writeSongWav } from '../src/index.js';
 import { startServiceProcess } from '../test/helpers.js';
+import { MALLOC_ENV } from '../src/memory/malloc-env.js';
 
 const UPLOADS = Number(process.env.BENCH_UPLOADS ?? 20);
 const MB = 1024 * 1024;
@@ -84,6 +86,8 @@ async function measure(label: string, env: Record<string, string>, script?: stri
   });
   await phase(`${UPLOADS} × 16 MB not audio, read whole (415)`, 415, () => post(base, form(noise, 'noise.wav')));
   await phase(`${UPLOADS} × 3-minute WAV analysed (200)`, 200, () => post(base, form(takeBytes, 'take.wav')));
+  await sleep(57_000);
+  rows.push({ phase: '60 s later, idle', rss: await rss() });
   service.child.kill('SIGTERM');
   await service.exited;
   return rows;
@@ -94,8 +98,8 @@ async function measure(label: string, env: Record<string, string>, script?: stri
  * (BENCH_BASELINE=path/to/dist/src/main.js) another build of the service, e.g. the previous commit's.
  */
 const VARIANTS: Array<{ label: string; env: Record<string, string>; script?: string }> = [
-  { label: 'this build', env: {} },
-  { label: 'MALLOC_ARENA_MAX=2', env: { MALLOC_ARENA_MAX: '2' } },
+  { label: 'as the image runs it', env: { ...MALLOC_ENV } },
+  { label: 'glibc defaults', env: {} },
   ...(process.env.BENCH_BASELINE ? [{ label: 'baseline', env: {}, script: process.env.BENCH_BASELINE }] : []),
 ];
 

@@ -2,7 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { readMemoryLimit, readOomKillCount } from '../src/memory/cgroup.js';
+import { MALLOC_ENV } from '../src/memory/malloc-env.js';
 import { MemoryWatch, type PressureEvent } from '../src/memory/watch.js';
 import { songWav } from '../src/index.js';
 import { startTestService, tempDir, upload } from './helpers.js';
@@ -90,5 +92,16 @@ test('during a real analysis under a small limit, memory.pressure WARN records n
     assert.ok(health.memory.usage_ratio > 0.5);
   } finally {
     await service.shutdown('test done');
+  }
+});
+
+test('the image and `pnpm start` run the service with the malloc setting that lets RSS come back (MALLOC_ENV)', () => {
+  const repo = fileURLToPath(new URL('../../../../', import.meta.url));
+  const dockerfile = fs.readFileSync(path.join(repo, 'Dockerfile'), 'utf8');
+  const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+  const start = (JSON.parse(fs.readFileSync(path.join(repo, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
+  for (const [name, value] of Object.entries(MALLOC_ENV)) {
+    assert.match(runtime, new RegExp(`^ENV ${name}=${value}$`, 'm'), `the runtime stage sets ${name}=${value}`);
+    assert.match(start, new RegExp(`\\b${name}=${value} node `), `pnpm start sets ${name}=${value}`);
   }
 });
