@@ -4,7 +4,8 @@ import { analyzeKey, settleKey, type Key } from './key.js';
 import { analyzeLoudness, isSilent } from './loudness.js';
 import { chooseMeter, onsetAccents, type MeterHints } from './meter.js';
 import { detectNotes } from './notes.js';
-import { detectOnsets, onsetTiming } from './onsets.js';
+import { onsetEnvelope } from './onset-envelope.js';
+import { onsetTiming, pickOnsets } from './onsets.js';
 import { resample } from './resample.js';
 import { analyzeRhythm, beatRegularity, type Rhythm } from './rhythm.js';
 import { estimateTuning } from './tuning.js';
@@ -13,9 +14,9 @@ import type { DecodedAudio } from './decode.js';
 import { Worker } from 'node:worker_threads';
 import type { HelperInput, HelperMessage } from './helper-worker.js';
 
-/** Shorter recordings get no tempo (below about 1.1 s RhythmExtractor2013 has too few onset frames and throws). */
+/** Shorter recordings get no tempo: under two slow beats nothing repeats to tell one. */
 export const RHYTHM_MIN_SECONDS = 1.5;
-/** Shorter recordings get no onsets (OnsetRate throws "Empty vector input" below about 0.03 s). */
+/** Shorter recordings get no onsets (a few analysis frames: no attack stands out of anything). */
 export const ONSETS_MIN_SECONDS = 0.05;
 
 /** Recordings at least this long are analysed on two threads (see analyzeAudio). */
@@ -43,7 +44,7 @@ function startHelper(input: HelperInput, countEvents: (n: number) => void): { re
   return { result, stop: () => worker.terminate() };
 }
 
-/** The rate RhythmExtractor2013 and OnsetRate assume (a 48 kHz signal fed as-is read 110 BPM for 120). */
+/** The rate the analysis reads the signal at (essentia's KeyExtractor and DynamicComplexity assume it). */
 export const ANALYSIS_RATE = 44_100;
 
 export type Progress = (event: ProgressEvent) => void;
@@ -82,8 +83,8 @@ export async function analyzeAudio(
   const seconds = resampled.length / ANALYSIS_RATE;
   const silent = isSilent(resampled);
   // A long recording is analysed on two threads: the signal moves into shared memory, a helper
-  // thread (its own essentia, its own copy in its WebAssembly heap) runs rhythm and key while this
-  // one runs loudness, onsets, tuning and notes; chords follow here once the beat grid is settled.
+  // thread (its own essentia, its own copy in its WebAssembly heap) runs the key while this one runs
+  // loudness, onsets, rhythm, tuning and notes; chords follow here once the beat grid is settled.
   const split = options.split && !silent && seconds >= SPLIT_MIN_SECONDS;
   let signal = resampled;
   if (split) {
@@ -120,27 +121,27 @@ export async function analyzeAudio(
       };
     }
     const hints = options.hints ?? {};
-    let rhythm: Rhythm;
     let profileKey: Key | null;
-    let onsets: { times: number[]; rate: number };
-    if (helper) {
-      onsets = await step('onsets', () => detectOnsets(essentia, scope, vector));
-    } else {
-      // RhythmExtractor2013 throws "Empty vector input" on about a second or less: a short take has no tempo to tell.
-      rhythm = seconds >= RHYTHM_MIN_SECONDS ? await step('rhythm', () => analyzeRhythm(essentia, scope, vector)) : { bpm: null, confidence: 0, beats: [] };
-      onsets = seconds >= ONSETS_MIN_SECONDS ? await step('onsets', () => detectOnsets(essentia, scope, vector)) : { times: [], rate: 0 };
-      profileKey = await step('key', () => analyzeKey(essentia, vector));
-    }
+    // One spectral representation (log-mel spectrogram and its onset envelope) feeds onsets, tempo and beats.
+    const { envelope, onsets } =
+      seconds >= ONSETS_MIN_SECONDS
+        ? await step('onsets', () => {
+            const computed = onsetEnvelope(signal, ANALYSIS_RATE);
+            return { envelope: computed, onsets: pickOnsets(computed.strength, computed.frameRate) };
+          })
+        : { envelope: null, onsets: { times: [], rate: 0 } };
+    const rhythm: Rhythm =
+      envelope && seconds >= RHYTHM_MIN_SECONDS ? await step('rhythm', () => analyzeRhythm(envelope, onsets.times)) : { bpm: null, confidence: 0, beats: [] };
+    if (!helper) profileKey = await step('key', () => analyzeKey(essentia, vector));
     const tuning = await step('tuning', () => estimateTuning(signal, ANALYSIS_RATE, onsets.times));
     const tuningCents = tuning?.cents_from_a440 ?? 0;
     const notes = await step('notes', () => detectNotes(signal, ANALYSIS_RATE, onsets.times, seconds, tuningCents));
     if (helper) {
       const helped = await helper.result;
-      ({ rhythm, key: profileKey } = helped);
+      profileKey = helped.key;
       Object.assign(algorithms, helped.algorithms);
     }
-    // TypeScript cannot see that both branches assigned them.
-    rhythm = rhythm!;
+    // TypeScript cannot see that both branches assigned it.
     profileKey = profileKey!;
     const meter = await step('meter', () => {
       if (rhythm.bpm === null) return null;

@@ -17,14 +17,6 @@ export interface EssentiaApi {
   version: string;
   arrayToVector(array: Float32Array): EssentiaVector;
   vectorToArray(vector: EssentiaVector): Float32Array;
-  RhythmExtractor2013(signal: EssentiaVector, maxTempo?: number, method?: string, minTempo?: number): {
-    bpm: number;
-    ticks: EssentiaVector;
-    confidence: number;
-    estimates: EssentiaVector;
-    bpmIntervals: EssentiaVector;
-  };
-  OnsetRate(signal: EssentiaVector): { onsets: EssentiaVector; onsetRate: number };
   KeyExtractor(
     audio: EssentiaVector,
     averageDetuningCorrection?: boolean,

@@ -1,5 +1,3 @@
-import type { EssentiaApi, EssentiaVector, VectorScope } from './essentia.js';
-
 export interface OnsetTiming {
   mean_offset_ms: number;
   median_offset_ms: number;
@@ -14,10 +12,58 @@ export interface Onsets {
   timing: OnsetTiming | null;
 }
 
-/** Onset times over the whole signal (OnsetRate: F-score 1.0 on plucked strings, 0.7 CPU s per audio minute). */
-export function detectOnsets(essentia: EssentiaApi, scope: VectorScope, signal: EssentiaVector): { times: number[]; rate: number } {
-  const out = scope.keepAll(essentia.OnsetRate(signal));
-  return { times: Array.from(essentia.vectorToArray(out.onsets), (t) => Number(t.toFixed(3))), rate: Number(out.onsetRate.toFixed(3)) };
+/** Peak picking, seconds (librosa's onset_detect defaults): a peak is the maximum of the 30 ms before it and the frame after it, */
+const PRE_MAX_SECONDS = 0.03;
+/** stands `DELTA` above the envelope's mean over 100 ms before and after it, */
+const AVG_SECONDS = 0.1;
+/** and comes at least 30 ms after the previous onset. */
+const WAIT_SECONDS = 0.03;
+/** The threshold above the local mean, as a share of the envelope's level (its 99.5th percentile, so one loud hit does not hide a quiet passage). */
+const DELTA = 0.07;
+
+/**
+ * Onset times from the onset-strength envelope (frame i centred at i / frameRate s): local maxima
+ * that stand above the local mean, then moved back to where the attack begins — the last frame
+ * before the peak whose strength is under a fifth of the peak's (log-mel flux peaks a frame or two
+ * after a note is heard to start, as the attack fills the analysis window).
+ */
+export function pickOnsets(strength: Float32Array, frameRate: number): { times: number[]; rate: number } {
+  const n = strength.length;
+  if (n < 3) return { times: [], rate: 0 };
+  const preMax = Math.max(1, Math.round(PRE_MAX_SECONDS * frameRate));
+  const avg = Math.max(1, Math.round(AVG_SECONDS * frameRate));
+  const wait = Math.max(1, Math.round(WAIT_SECONDS * frameRate));
+  const sorted = Float32Array.from(strength).sort();
+  const level = sorted[Math.min(n - 1, Math.floor(0.995 * n))] ?? 0;
+  if (!(level > 0)) return { times: [], rate: 0 };
+  const delta = DELTA * level;
+  // Running sums for the local mean.
+  const prefix = new Float64Array(n + 1);
+  for (let i = 0; i < n; i++) prefix[i + 1] = (prefix[i] ?? 0) + (strength[i] ?? 0);
+  const frames: number[] = [];
+  let lastPeak = -Infinity;
+  for (let i = 1; i < n; i++) {
+    const v = strength[i] ?? 0;
+    if (v <= 0 || i - lastPeak <= wait) continue;
+    let isMax = true;
+    for (let j = Math.max(0, i - preMax); j <= Math.min(n - 1, i + 1) && isMax; j++) if ((strength[j] ?? 0) > v) isMax = false;
+    if (!isMax) continue;
+    const a = Math.max(0, i - avg);
+    const b = Math.min(n, i + avg + 1);
+    const localMean = ((prefix[b] ?? 0) - (prefix[a] ?? 0)) / (b - a);
+    if (v < localMean + delta) continue;
+    lastPeak = i;
+    frames.push(i);
+  }
+  const times = frames.map((peak) => {
+    let start = peak;
+    const limit = Math.max(0, peak - wait);
+    const floor = 0.2 * (strength[peak] ?? 0);
+    while (start > limit && (strength[start - 1] ?? 0) >= floor) start--;
+    return Number((start / frameRate).toFixed(3));
+  });
+  const seconds = n / frameRate;
+  return { times, rate: Number((times.length / seconds).toFixed(3)) };
 }
 
 /** How far onsets sit from the beat grid subdivided into eighth notes. */

@@ -1,8 +1,9 @@
-import type { EssentiaApi, EssentiaVector, VectorScope } from './essentia.js';
+import { tempoCandidates, trackBeats } from './beat-tracker.js';
+import type { OnsetEnvelope } from './onset-envelope.js';
 
 export interface Rhythm {
   bpm: number | null;
-  /** 0–1: how regular the detected beat intervals are (RhythmExtractor2013's degara method reports none). */
+  /** 0–1: how regular the detected beat intervals are. */
   confidence: number;
   beats: number[];
 }
@@ -19,10 +20,61 @@ export function beatRegularity(beats: readonly number[]): number {
   return intervals.filter((d) => Math.abs(d - median) <= 0.05 * median).length / intervals.length;
 }
 
-/** Tempo and beats over the whole signal: RhythmExtractor2013, degara (a fifth of multifeature's CPU, same accuracy here). */
-export function analyzeRhythm(essentia: EssentiaApi, scope: VectorScope, signal: EssentiaVector): Rhythm {
-  const out = scope.keepAll(essentia.RhythmExtractor2013(signal, 208, 'degara', 40));
-  const beats = Array.from(essentia.vectorToArray(out.ticks), (t) => round(t, 3));
-  if (!(out.bpm > 0) || beats.length < 2) return { bpm: null, confidence: 0, beats };
-  return { bpm: round(out.bpm, 2), confidence: round(beatRegularity(beats), 3), beats };
+/** Share of onsets within an eighth of a beat's tolerance (a sixteenth) of the eighth-note grid the beats make. */
+export function gridFit(beats: readonly number[], onsets: readonly number[]): number {
+  if (beats.length < 2 || onsets.length === 0) return 0;
+  const grid: number[] = [];
+  for (let i = 0; i < beats.length; i++) {
+    const b = beats[i] ?? 0;
+    const next = beats[i + 1] ?? b + (b - (beats[i - 1] ?? b));
+    grid.push(b, (b + next) / 2);
+  }
+  const from = (beats[0] ?? 0) - 0.1;
+  const to = (beats.at(-1) ?? 0) + 0.1;
+  let gi = 0;
+  let counted = 0;
+  let fit = 0;
+  for (const t of onsets) {
+    if (t < from || t > to) continue;
+    while (gi + 1 < grid.length && Math.abs((grid[gi + 1] ?? Infinity) - t) <= Math.abs((grid[gi] ?? Infinity) - t)) gi++;
+    const g = grid[gi] ?? t;
+    const step = Math.abs((grid[gi + 1] ?? g + 1) - g) || 1;
+    counted++;
+    if (Math.abs(t - g) <= step / 4) fit++;
+  }
+  return counted > 0 ? fit / counted : 0;
 }
+
+/**
+ * Tempo and beats from the onset envelope. Each tempo the envelope repeats at (prior-weighted
+ * autocorrelation peaks) is tracked by dynamic programming, and judged by its autocorrelation times
+ * how well the played onsets sit on its eighth-note grid (squared): a grid at 2/3 of the tempo, which
+ * a strum pattern's accents can make the strongest periodicity, leaves a third of the notes between
+ * its lines. Of two octave-related tempi about equally supported the faster is taken: the meter
+ * step (meter.ts) halves it when the accents say the beat is slower.
+ */
+export function analyzeRhythm(envelope: OnsetEnvelope, onsets: readonly number[]): Rhythm {
+  const { strength, frameRate } = envelope;
+  const judged = tempoCandidates(strength, frameRate)
+    .slice(0, 5)
+    .map((c) => {
+      const beats = trackBeats(strength, frameRate, c.bpm).map((f) => f / frameRate);
+      const fit = gridFit(beats, onsets);
+      return { bpm: c.bpm, beats, value: c.confidence * fit * fit };
+    })
+    .filter((c) => c.beats.length >= 2)
+    .sort((a, b) => b.value - a.value);
+  let chosen = judged[0];
+  if (!chosen) return { bpm: null, confidence: 0, beats: [] };
+  const faster = judged.find((c) => Math.abs(c.bpm / (chosen?.bpm ?? 1) - 2) <= 0.06 && c.value >= OCTAVE_TIE * (chosen?.value ?? 0));
+  if (faster) chosen = faster;
+  const beats = chosen.beats.map((t) => round(t, 3));
+  // The tempo from the beats themselves (median interval): the autocorrelation peak is only as fine as its interpolation.
+  const intervals = beats.slice(1).map((b, i) => b - (beats[i] ?? 0)).sort((a, b) => a - b);
+  const median = intervals[Math.floor(intervals.length / 2)] ?? 0;
+  const bpm = median > 0 && Math.abs(60 / median - chosen.bpm) / chosen.bpm < 0.04 ? 60 / median : chosen.bpm;
+  return { bpm: round(bpm, 2), confidence: round(beatRegularity(beats), 3), beats };
+}
+
+/** How close (share of the better one's support) an octave-faster tempo must come to be preferred. */
+const OCTAVE_TIE = 0.9;
