@@ -120,7 +120,7 @@ test('SIGKILL mid-analysis, then a start on the same log directory: one accurate
   const form = new FormData();
   form.append('file', new Blob([songWav({ seconds: 120 }).wav]), 'evening take.wav');
   const pending = fetch(`${url}/api/analyze`, { method: 'POST', body: form }).catch(() => null);
-  for (let i = 0; i < 600 && !records(logDir).some((r) => r.event === 'analysis.stage' && r.stage === 'rhythm'); i++) await new Promise((r) => setTimeout(r, 20));
+  for (let i = 0; i < 600 && !records(logDir).some((r) => r.event === 'analysis.stage' && r.stage === 'key'); i++) await new Promise((r) => setTimeout(r, 20));
   first.child.kill('SIGKILL'); // as the kernel's OOM killer does
   await first.exited;
   await pending;
@@ -141,9 +141,9 @@ test('SIGKILL mid-analysis, then a start on the same log directory: one accurate
     assert.equal(crash.analyses_in_flight[0].request_id, uploaded?.request_id);
     assert.equal(crash.analyses_in_flight[0].file_name, 'evening take.wav');
     assert.equal(crash.analyses_in_flight[0].audio_seconds, 120);
-    // Two minutes of audio run on two threads: rhythm (helper) beside onsets or notes (worker).
+    // Two minutes of audio run on two threads: the key (helper) beside the worker's stages.
     const inFlight = crash.analyses_in_flight[0];
-    assert.ok(inFlight.stages_running.includes('rhythm'), JSON.stringify(inFlight));
+    assert.ok(inFlight.stages_running.includes('key'), JSON.stringify(inFlight));
     assert.ok(!inFlight.stages_running.includes('decode'), `decoding had ended: ${JSON.stringify(inFlight)}`);
     // Exactly the stages the killed run's records show started and not ended.
     const open = new Map<string, number>();

@@ -21,6 +21,8 @@ export interface TempoEstimate {
   bpm: number;
   /** Its prior-weighted autocorrelation as a share of all the envelope's periodicities (0–1). */
   confidence: number;
+  /** The envelope's autocorrelation at its period (1 at lag 0), before the prior. */
+  periodicity: number;
 }
 
 /** Mean autocorrelation of the (mean-removed, Hann-windowed) envelope over windows, each normalised to 1 at lag 0. */
@@ -72,7 +74,7 @@ export function tempoCandidates(strength: Float32Array, frameRate: number, keep 
   const maxLag = Math.ceil((60 * frameRate) / minBpm);
   if (strength.length < 2 * minLag + 2) return [];
   const acf = envelopeAutocorrelation(strength, frameRate, maxLag + 1);
-  const peaks: Array<{ lag: number; score: number }> = [];
+  const peaks: Array<{ lag: number; score: number; periodicity: number }> = [];
   for (let lag = Math.max(2, minLag); lag <= maxLag; lag++) {
     const v = acf[lag] ?? 0;
     if (!(v > 0) || v < (acf[lag - 1] ?? 0) || v < (acf[lag + 1] ?? 0)) continue;
@@ -82,15 +84,16 @@ export function tempoCandidates(strength: Float32Array, frameRate: number, keep 
     const denom = a - 2 * v + c;
     const fine = denom < 0 ? lag + (0.5 * (a - c)) / denom : lag;
     const bpm = (60 * frameRate) / fine;
-    if (bpm < minBpm || bpm > maxBpm) continue;
+    // The lag range is whole frames: a peak interpolated just past either end still counts.
+    if (bpm < 0.97 * minBpm || bpm > 1.03 * maxBpm) continue;
     const prior = Math.exp(-0.5 * (Math.log2(bpm / PRIOR_BPM) / PRIOR_OCTAVES) ** 2);
-    peaks.push({ lag: fine, score: v * prior });
+    peaks.push({ lag: fine, score: v * prior, periodicity: v });
   }
   if (peaks.length === 0) return [];
   peaks.sort((x, y) => y.score - x.score);
   const best = peaks[0]?.score ?? 0;
   const total = peaks.reduce((sum, p) => sum + p.score, 0);
-  return peaks.filter((p) => p.score >= keep * best).map((p) => ({ bpm: (60 * frameRate) / p.lag, confidence: p.score / total }));
+  return peaks.filter((p) => p.score >= keep * best).map((p) => ({ bpm: (60 * frameRate) / p.lag, confidence: p.score / total, periodicity: p.periodicity }));
 }
 
 /**

@@ -8,7 +8,12 @@ import FFT from 'fft.js';
 
 /** Rates above this are halved (repeatedly) before the STFT: onsets and beats live below 11 kHz. */
 const DECIMATE_ABOVE_HZ = 32_000;
-/** Frame length, seconds (rounded to a power of two in samples). */
+/**
+ * Frame length, seconds (a power of two in samples, at most 10 % longer). 23 ms frames would time a click
+ * better (the flux peaks when an attack enters the window: 46 ms frames see a click up to a hop
+ * early), but split a strum into one onset per string, and the timing verdict on strummed takes
+ * fell from 0.99 to 0.70–0.86; 46 ms frames hear a strum as one onset, as a musician does.
+ */
 const FRAME_SECONDS = 0.046;
 /** Mel bands (HTK scale) between MEL_MIN_HZ and the Nyquist frequency of the decimated signal (capped at MEL_MAX_HZ). */
 const MEL_BANDS = 64;
@@ -119,7 +124,8 @@ export function onsetEnvelope(signal: Float32Array, sampleRate: number): OnsetEn
     x = decimateByTwo(x);
     rate /= 2;
   }
-  const frameSize = 2 ** Math.round(Math.log2(FRAME_SECONDS * rate));
+  // The largest power of two up to 10 % over FRAME_SECONDS (1024 at 22.05 kHz; 256, 32 ms, at 8 kHz).
+  const frameSize = 2 ** Math.floor(Math.log2(1.1 * FRAME_SECONDS * rate));
   const hopSize = frameSize / 4;
   const frames = Math.floor(x.length / hopSize) + 1;
   const bins = frameSize / 2 + 1;

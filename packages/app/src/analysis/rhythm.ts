@@ -60,19 +60,20 @@ export function analyzeRhythm(envelope: OnsetEnvelope, onsets: readonly number[]
     .map((c) => {
       const beats = trackBeats(strength, frameRate, c.bpm).map((f) => f / frameRate);
       const fit = gridFit(beats, onsets);
-      return { bpm: c.bpm, beats, value: c.confidence * fit * fit };
+      return { bpm: c.bpm, beats, value: c.confidence * fit * fit, unweighted: c.periodicity * fit * fit };
     })
     .filter((c) => c.beats.length >= 2)
     .sort((a, b) => b.value - a.value);
   let chosen = judged[0];
   if (!chosen) return { bpm: null, confidence: 0, beats: [] };
-  const faster = judged.find((c) => Math.abs(c.bpm / (chosen?.bpm ?? 1) - 2) <= 0.06 && c.value >= OCTAVE_TIE * (chosen?.value ?? 0));
+  // Judged without the prior: it always favours the slower of 208 and 104.
+  const faster = judged.find((c) => Math.abs(c.bpm / (chosen?.bpm ?? 1) - 2) <= 0.06 && c.unweighted >= OCTAVE_TIE * (chosen?.unweighted ?? 0));
   if (faster) chosen = faster;
   const beats = chosen.beats.map((t) => round(t, 3));
-  // The tempo from the beats themselves (median interval): the autocorrelation peak is only as fine as its interpolation.
-  const intervals = beats.slice(1).map((b, i) => b - (beats[i] ?? 0)).sort((a, b) => a - b);
-  const median = intervals[Math.floor(intervals.length / 2)] ?? 0;
-  const bpm = median > 0 && Math.abs(60 / median - chosen.bpm) / chosen.bpm < 0.04 ? 60 / median : chosen.bpm;
+  // The tempo from the beats themselves (mean interval, finer than the frames each beat sits on),
+  // unless the tracker skipped or doubled a beat somewhere (then the autocorrelation's figure).
+  const mean = beats.length >= 2 ? ((beats.at(-1) ?? 0) - (beats[0] ?? 0)) / (beats.length - 1) : 0;
+  const bpm = mean > 0 && Math.abs(60 / mean - chosen.bpm) / chosen.bpm < 0.04 ? 60 / mean : chosen.bpm;
   return { bpm: round(bpm, 2), confidence: round(beatRegularity(beats), 3), beats };
 }
 
