@@ -44,7 +44,7 @@ function startHelper(input: HelperInput, countEvents: (n: number) => void): { re
   return { result, stop: () => worker.terminate() };
 }
 
-/** The rate the analysis reads the signal at (essentia's KeyExtractor and DynamicComplexity assume it). */
+/** The rate the analysis reads the signal at (essentia's KeyExtractor assumes it). */
 export const ANALYSIS_RATE = 44_100;
 
 export type Progress = (event: ProgressEvent) => void;
@@ -94,8 +94,7 @@ export async function analyzeAudio(
   const helper = split ? startHelper({ requestId, signal, sampleRate: ANALYSIS_RATE }, options.countExternalEvents ?? (() => {})) : null;
   const scope = new VectorScope();
   try {
-    const vector = scope.keep(essentia.arrayToVector(signal));
-    const loudness = await step('loudness', () => analyzeLoudness(essentia, signal, vector, ANALYSIS_RATE));
+    const loudness = await step('loudness', () => analyzeLoudness(signal, ANALYSIS_RATE));
     const base = {
       audio: {
         format: audio.format,
@@ -132,7 +131,7 @@ export async function analyzeAudio(
         : { envelope: null, onsets: { times: [], rate: 0 } };
     const rhythm: Rhythm =
       envelope && seconds >= RHYTHM_MIN_SECONDS ? await step('rhythm', () => analyzeRhythm(envelope, onsets.times)) : { bpm: null, confidence: 0, beats: [] };
-    if (!helper) profileKey = await step('key', () => analyzeKey(essentia, vector));
+    if (!helper) profileKey = await step('key', () => analyzeKey(essentia, scope.keep(essentia.arrayToVector(signal))));
     const tuning = await step('tuning', () => estimateTuning(signal, ANALYSIS_RATE, onsets.times));
     const tuningCents = tuning?.cents_from_a440 ?? 0;
     const notes = await step('notes', () => detectNotes(signal, ANALYSIS_RATE, onsets.times, seconds, tuningCents));

@@ -59,14 +59,22 @@ export function decimateByTwo(signal: Float32Array): Float32Array {
   // The odd taps (the even ones are zero), nearest first.
   const odd = Float64Array.from({ length: (half + 1) / 2 }, (_, i) => taps[half + 1 + 2 * i]!);
   const pairs = odd.length;
+  const tap = (i: number): number => odd[i] ?? 0;
+  const [h1, h3, h5, h7, h9, h11, h13, h15] = [tap(0), tap(1), tap(2), tap(3), tap(4), tap(5), tap(6), tap(7)];
   for (let o = 0; o < out.length; o++) {
     const c = 2 * o;
     let acc = centre * signal[c]!;
     if (c - half >= 0 && c + half < n) {
-      for (let i = 0; i < pairs; i++) {
-        const k = 2 * i + 1;
-        acc += odd[i]! * (signal[c - k]! + signal[c + k]!);
-      }
+      // Unrolled (the hot loop: one pass over the whole signal).
+      acc +=
+        h1 * (signal[c - 1]! + signal[c + 1]!) +
+        h3 * (signal[c - 3]! + signal[c + 3]!) +
+        h5 * (signal[c - 5]! + signal[c + 5]!) +
+        h7 * (signal[c - 7]! + signal[c + 7]!) +
+        h9 * (signal[c - 9]! + signal[c + 9]!) +
+        h11 * (signal[c - 11]! + signal[c + 11]!) +
+        h13 * (signal[c - 13]! + signal[c + 13]!) +
+        h15 * (signal[c - 15]! + signal[c + 15]!);
     } else {
       for (let i = 0; i < pairs; i++) {
         const k = 2 * i + 1;
