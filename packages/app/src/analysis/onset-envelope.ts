@@ -177,13 +177,18 @@ export function onsetEnvelope(signal: Float32Array, sampleRate: number): OnsetEn
   }
   const floor = maxDb - TOP_DB;
   for (let i = 0; i < logMel.length; i++) if ((logMel[i] ?? 0) < floor) logMel[i] = floor;
+  // Frame 0 is compared with each band's quietest level in the take (its own silence or room
+  // noise): a note struck as the recording starts is an onset, a recording that starts on room
+  // noise or silence has none there.
+  const quietest = new Float32Array(MEL_BANDS).fill(Infinity);
+  for (let f = 0; f < frames; f++) for (let b = 0; b < MEL_BANDS; b++) quietest[b] = Math.min(quietest[b]!, logMel[f * MEL_BANDS + b]!);
   const strength = new Float32Array(frames);
-  for (let f = 1; f < frames; f++) {
+  for (let f = 0; f < frames; f++) {
     const row = f * MEL_BANDS;
     const prev = row - MEL_BANDS;
     let s = 0;
     for (let b = 0; b < MEL_BANDS; b++) {
-      const d = (logMel[row + b] ?? 0) - (logMel[prev + b] ?? 0);
+      const d = logMel[row + b]! - (f > 0 ? logMel[prev + b]! : quietest[b]!);
       if (d > 0) s += d;
     }
     strength[f] = s / MEL_BANDS;

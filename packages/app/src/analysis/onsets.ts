@@ -44,7 +44,7 @@ export function pickOnsets(strength: Float32Array, frameRate: number): { times: 
   for (let i = 0; i < n; i++) prefix[i + 1] = (prefix[i] ?? 0) + (strength[i] ?? 0);
   const frames: number[] = [];
   let lastPeak = -Infinity;
-  for (let i = 1; i < n; i++) {
+  for (let i = 0; i < n; i++) {
     const v = strength[i] ?? 0;
     if (v <= 0 || i - lastPeak <= wait) continue;
     let isMax = true;

@@ -54,7 +54,12 @@ export function gridFit(beats: readonly number[], onsets: readonly number[]): nu
  * step (meter.ts) halves it when the accents say the beat is slower.
  */
 export function analyzeRhythm(envelope: OnsetEnvelope, onsets: readonly number[]): Rhythm {
-  const { strength, frameRate } = envelope;
+  const { frameRate } = envelope;
+  // Frame 0's strength is the rise from the take's quietest level (a note struck as the recording
+  // starts): an onset, but an outlier for the tracker (its local score and the meter's accents there
+  // have nothing before them), so the tracker reads the envelope from frame 1.
+  const strength = Float32Array.from(envelope.strength);
+  strength[0] = 0;
   const judged = tempoCandidates(strength, frameRate)
     .slice(0, 5)
     .map((c) => {
