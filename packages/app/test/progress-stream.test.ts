@@ -66,7 +66,7 @@ for (const seconds of [12, 65]) {
     assert.ok(names.slice(1, -1).every((n) => n === 'progress'), names.join(','));
 
     const accepted = events[0]?.data;
-    assert.deepEqual(accepted.stages, ['decode', 'resample', 'loudness', 'rhythm', 'onsets', 'key', 'tuning', 'notes', 'meter', 'chords']);
+    assert.deepEqual(accepted.stages, ['decode', 'resample', 'loudness', 'onsets', 'rhythm', 'key', 'tuning', 'notes', 'meter', 'chords']);
     assert.equal(accepted.file.name, 'take.wav');
     const progress = events.filter((e) => e.event === 'progress').map((e) => e.data);
     assert.deepEqual(progress[0], { stage: 'decode', phase: 'start', completed: 0, total: 10, percent: 0 });

@@ -14,12 +14,20 @@ export interface Onsets {
 
 /** Peak picking, seconds (librosa's onset_detect defaults): a peak is the maximum of the 30 ms before it and the frame after it, */
 const PRE_MAX_SECONDS = 0.03;
-/** stands `DELTA` above the envelope's mean over 100 ms before and after it, */
+/** stands above the envelope's mean over 100 ms before and after it by a threshold (below), */
 const AVG_SECONDS = 0.1;
 /** and comes at least 30 ms after the previous onset. */
 const WAIT_SECONDS = 0.03;
-/** The threshold above the local mean, as a share of the envelope's level (its 99.5th percentile, so one loud hit does not hide a quiet passage). */
-const DELTA = 0.07;
+/**
+ * The threshold above the local mean: a share of the loudest onset within LEVEL_SECONDS either side
+ * (librosa normalises by the whole take's maximum; locally, a loud passage does not hide a quiet
+ * one, and a note's release or a pitch bend, a tenth of the onsets around it, is not an onset),
+ * and never under a share of the whole take's level (its 99.5th percentile), so room noise in a
+ * silent stretch is not either.
+ */
+const LOCAL_DELTA = 0.1;
+const GLOBAL_DELTA = 0.05;
+const LEVEL_SECONDS = 2;
 
 /**
  * Onset times from the onset-strength envelope (frame i centred at i / frameRate s): local maxima
@@ -38,7 +46,17 @@ export function pickOnsets(strength: Float32Array, frameRate: number): { times: 
   const sorted = Float32Array.from(strength).sort();
   const level = sorted[Math.min(n - 1, Math.floor(0.995 * n))] ?? 0;
   if (!(level > 0)) return { times: [], rate: 0 };
-  const delta = DELTA * level;
+  // The loudest onset near each frame: maxima of half-second blocks, then over the neighbouring blocks.
+  const block = Math.max(1, Math.round(0.5 * frameRate));
+  const blockMax = new Float32Array(Math.ceil(n / block));
+  for (let i = 0; i < n; i++) blockMax[Math.floor(i / block)] = Math.max(blockMax[Math.floor(i / block)] ?? 0, strength[i] ?? 0);
+  const reach = Math.ceil(LEVEL_SECONDS / 0.5);
+  const nearMax = (i: number): number => {
+    const b = Math.floor(i / block);
+    let m = 0;
+    for (let k = Math.max(0, b - reach); k <= Math.min(blockMax.length - 1, b + reach); k++) m = Math.max(m, blockMax[k] ?? 0);
+    return m;
+  };
   // Running sums for the local mean.
   const prefix = new Float64Array(n + 1);
   for (let i = 0; i < n; i++) prefix[i + 1] = (prefix[i] ?? 0) + (strength[i] ?? 0);
@@ -53,7 +71,7 @@ export function pickOnsets(strength: Float32Array, frameRate: number): { times: 
     const a = Math.max(0, i - avg);
     const b = Math.min(n, i + avg + 1);
     const localMean = ((prefix[b] ?? 0) - (prefix[a] ?? 0)) / (b - a);
-    if (v < localMean + delta) continue;
+    if (v < localMean + Math.max(LOCAL_DELTA * nearMax(i), GLOBAL_DELTA * level)) continue;
     lastPeak = i;
     frames.push(i);
   }

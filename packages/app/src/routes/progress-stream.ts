@@ -17,7 +17,7 @@ import type { ApiError } from '../errors.js';
  */
 
 /** The stages a full analysis reports, in the order a one-thread analysis runs them. */
-export const ANALYSIS_STAGES = ['decode', 'resample', 'loudness', 'rhythm', 'onsets', 'key', 'tuning', 'notes', 'meter', 'chords'] as const satisfies readonly Stage[];
+export const ANALYSIS_STAGES = ['decode', 'resample', 'loudness', 'onsets', 'rhythm', 'key', 'tuning', 'notes', 'meter', 'chords'] as const satisfies readonly Stage[];
 
 /** An SSE comment this often keeps proxies from closing a connection that waits on a long stage. */
 const KEEPALIVE_MS = 10_000;
