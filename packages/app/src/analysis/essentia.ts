@@ -16,7 +16,6 @@ export interface EssentiaVector {
 export interface EssentiaApi {
   version: string;
   arrayToVector(array: Float32Array): EssentiaVector;
-  vectorToArray(vector: EssentiaVector): Float32Array;
   KeyExtractor(
     audio: EssentiaVector,
     averageDetuningCorrection?: boolean,
@@ -29,28 +28,7 @@ export interface EssentiaApi {
     pcpThreshold?: number,
     profileType?: string,
   ): { key: string; scale: string; strength: number };
-  Windowing(frame: EssentiaVector, normalized?: boolean, size?: number, type?: string): { frame: EssentiaVector };
-  Spectrum(frame: EssentiaVector, size?: number): { spectrum: EssentiaVector };
-  PitchYinFFT(
-    spectrum: EssentiaVector,
-    frameSize?: number,
-    interpolate?: boolean,
-    maxFrequency?: number,
-    minFrequency?: number,
-    sampleRate?: number,
-    tolerance?: number,
-  ): { pitch: number; pitchConfidence: number };
-  SpectralPeaks(
-    spectrum: EssentiaVector,
-    magnitudeThreshold?: number,
-    maxFrequency?: number,
-    maxPeaks?: number,
-    minFrequency?: number,
-    orderBy?: string,
-    sampleRate?: number,
-  ): { frequencies: EssentiaVector; magnitudes: EssentiaVector };
-  HPCP(frequencies: EssentiaVector, magnitudes: EssentiaVector): { hpcp: EssentiaVector };
-  RMS(array: EssentiaVector): { rms: number };
+  /** Only the tests call it: loudness.ts computes the same in JS, and is checked against it. */
   DynamicComplexity(signal: EssentiaVector, frameSize?: number, sampleRate?: number): { dynamicComplexity: number; loudness: number };
 }
 
@@ -128,14 +106,6 @@ export class VectorScope {
   keep<T extends EssentiaVector>(vector: T): T {
     this.vectors.push(vector);
     return vector;
-  }
-
-  /** Keeps every vector-valued field of an algorithm's output. */
-  keepAll<T extends object>(output: T): T {
-    for (const value of Object.values(output)) {
-      if (value && typeof value === 'object' && typeof (value as EssentiaVector).delete === 'function') this.keep(value as EssentiaVector);
-    }
-    return output;
   }
 
   free(): void {
