@@ -50,8 +50,8 @@ export function gridFit(beats: readonly number[], onsets: readonly number[]): nu
  * autocorrelation peaks) is tracked by dynamic programming, and judged by its autocorrelation times
  * how well the played onsets sit on its eighth-note grid (squared): a grid at 2/3 of the tempo, which
  * a strum pattern's accents can make the strongest periodicity, leaves a third of the notes between
- * its lines. Of two octave-related tempi about equally supported the faster is taken: the meter
- * step (meter.ts) halves it when the accents say the beat is slower.
+ * its lines. Of two octave-related tempi about equally supported the faster is taken (up to 180
+ * BPM): the meter step (meter.ts) halves it when the accents say the beat is slower.
  */
 export function analyzeRhythm(envelope: OnsetEnvelope, onsets: readonly number[]): Rhythm {
   const { frameRate } = envelope;
@@ -72,7 +72,9 @@ export function analyzeRhythm(envelope: OnsetEnvelope, onsets: readonly number[]
   let chosen = judged[0];
   if (!chosen) return { bpm: null, confidence: 0, beats: [] };
   // Judged without the prior: it always favours the slower of 208 and 104.
-  const faster = judged.find((c) => Math.abs(c.bpm / (chosen?.bpm ?? 1) - 2) <= 0.06 && c.unweighted >= OCTAVE_TIE * (chosen?.unweighted ?? 0));
+  const faster = judged.find(
+    (c) => Math.abs(c.bpm / (chosen?.bpm ?? 1) - 2) <= 0.06 && c.unweighted >= OCTAVE_TIE * (chosen?.unweighted ?? 0) && c.bpm <= OCTAVE_TIE_MAX_BPM,
+  );
   if (faster) chosen = faster;
   const beats = chosen.beats.map((t) => round(t, 3));
   // The tempo from the beats themselves (mean interval, finer than the frames each beat sits on),
@@ -84,3 +86,9 @@ export function analyzeRhythm(envelope: OnsetEnvelope, onsets: readonly number[]
 
 /** How close (share of the better one's support) an octave-faster tempo must come to be preferred. */
 const OCTAVE_TIE = 0.9;
+/**
+ * The fastest tempo a tie goes to. Above it, even notes are likelier eighths of a moderate tempo
+ * than a beat counted that fast: a lick of eighth notes at 100 BPM is, onset for onset, a pulse at
+ * 200 (the meter step names the double as a candidate).
+ */
+const OCTAVE_TIE_MAX_BPM = 180;
