@@ -126,3 +126,20 @@ test('the half-band decimator keeps the guitar band and removes what would alias
   const stop = decimateByTwo(tone(18_000));
   assert.ok(rms(stop) < 0.01 * Math.SQRT1_2, `18 kHz (would alias to 4 kHz) left at ${rms(stop)}`);
 });
+
+test('the power spectrogram is kept whole: a 1 kHz tone peaks at its bin in every frame', () => {
+  const rate = 44_100;
+  const seconds = 2;
+  const tone = Float32Array.from({ length: rate * seconds }, (_, i) => 0.5 * Math.sin((2 * Math.PI * 1000 * i) / rate));
+  const envelope = onsetEnvelope(tone, rate);
+  const bins = envelope.frameSize / 2 + 1;
+  const frames = envelope.strength.length;
+  assert.equal(envelope.power.length, frames * bins);
+  assert.equal(envelope.logMel.length, frames * envelope.bands);
+  const expected = Math.round((1000 * envelope.frameSize) / envelope.sampleRate);
+  for (let f = 2; f < frames - 2; f++) {
+    const row = envelope.power.subarray(f * bins, (f + 1) * bins);
+    const peak = row.indexOf(Math.max(...row));
+    assert.ok(Math.abs(peak - expected) <= 1, `frame ${f}: peak at bin ${peak}, expected ${expected}`);
+  }
+});

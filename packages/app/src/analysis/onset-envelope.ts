@@ -1,6 +1,7 @@
 /**
- * The signal's spectral representation, computed once: a log-mel spectrogram (the signal
- * decimated to about 22 kHz, 46 ms Hann frames every 11.6 ms, through the project's JS FFT) and
+ * The signal's spectral representation, computed once: its power spectrogram (the signal
+ * decimated to about 22 kHz, 46 ms Hann frames every 11.6 ms, through the project's JS FFT), kept
+ * whole as librosa keeps its STFT, the log-mel spectrogram read from it, and
  * the onset-strength envelope derived from it (log-mel spectral flux, as librosa's
  * onset_strength). Onsets, tempo and beats all read this envelope; nothing recomputes a spectrum.
  */
@@ -27,6 +28,8 @@ export interface OnsetEnvelope {
   strength: Float32Array;
   /** Log-mel power per frame, dB, band-major within a frame (frame f, band b at f * bands + b). */
   logMel: Float32Array;
+  /** Power per FFT bin per frame (frame f, bin k at f * (frameSize / 2 + 1) + k), the whole take. */
+  power: Float32Array;
   bands: number;
   /** Frames per second; frame i is centred at i / frameRate seconds. */
   frameRate: number;
@@ -142,7 +145,7 @@ export function onsetEnvelope(signal: Float32Array, sampleRate: number): OnsetEn
   const fft = new FFT(frameSize);
   const input = new Float64Array(frameSize);
   const out = fft.createComplexArray() as number[];
-  const power = new Float64Array(bins);
+  const power = new Float32Array(frames * bins);
   const filters = melFilters(rate, frameSize, MEL_BANDS);
   const logMel = new Float32Array(frames * MEL_BANDS);
   const half = frameSize / 2;
@@ -162,12 +165,13 @@ export function onsetEnvelope(signal: Float32Array, sampleRate: number): OnsetEn
     for (let k = 0; k < bins; k++) {
       const re = out[2 * k]!;
       const im = out[2 * k + 1]!;
-      power[k] = re * re + im * im;
+      power[f * bins + k] = re * re + im * im;
     }
     const row = f * MEL_BANDS;
+    const spectrum = f * bins;
     for (let b = 0; b < MEL_BANDS; b++) {
       const weights = filters[b]!.weights;
-      const first = firsts[b]!;
+      const first = spectrum + firsts[b]!;
       let e = 0;
       for (let i = 0; i < weights.length; i++) e += weights[i]! * power[first + i]!;
       const db = 10 * Math.log10(e > 1e-10 ? e : 1e-10);
@@ -193,5 +197,5 @@ export function onsetEnvelope(signal: Float32Array, sampleRate: number): OnsetEn
     }
     strength[f] = s / MEL_BANDS;
   }
-  return { strength, logMel, bands: MEL_BANDS, frameRate: rate / hopSize, sampleRate: rate, frameSize, hopSize };
+  return { strength, logMel, power, bands: MEL_BANDS, frameRate: rate / hopSize, sampleRate: rate, frameSize, hopSize };
 }
