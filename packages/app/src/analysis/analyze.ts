@@ -1,6 +1,6 @@
-import { beatChromas, chordBounds, detectChords, totalChroma } from './chords.js';
+import { beatChromas, chordBounds, detectChords } from './chords.js';
 import { loadEssentia, VectorScope, type LoadedEssentia } from './essentia.js';
-import { analyzeKey, settleKey, type Key } from './key.js';
+import { estimateKey, type KeyAnswer } from './key.js';
 import { analyzeLoudness, isSilent } from './loudness.js';
 import { chooseMeter, onsetAccents, type MeterHints } from './meter.js';
 import { detectNotes } from './notes.js';
@@ -82,7 +82,7 @@ export async function analyzeAudio(
   const seconds = resampled.length / ANALYSIS_RATE;
   const silent = isSilent(resampled);
   // A long recording is analysed on two threads: the signal moves into shared memory, a helper
-  // thread (its own essentia, its own copy in its WebAssembly heap) runs rhythm and key while this
+  // thread (its own essentia, its own copy in its WebAssembly heap) runs rhythm while this
   // one runs loudness, onsets, tuning and notes; chords follow here once the beat grid is settled.
   const split = options.split && !silent && seconds >= SPLIT_MIN_SECONDS;
   let signal = resampled;
@@ -121,7 +121,6 @@ export async function analyzeAudio(
     }
     const hints = options.hints ?? {};
     let rhythm: Rhythm;
-    let profileKey: Key | null;
     let onsets: { times: number[]; rate: number };
     if (helper) {
       onsets = await step('onsets', () => detectOnsets(essentia, scope, vector));
@@ -129,34 +128,33 @@ export async function analyzeAudio(
       // RhythmExtractor2013 throws "Empty vector input" on about a second or less: a short take has no tempo to tell.
       rhythm = seconds >= RHYTHM_MIN_SECONDS ? await step('rhythm', () => analyzeRhythm(essentia, scope, vector)) : { bpm: null, confidence: 0, beats: [] };
       onsets = seconds >= ONSETS_MIN_SECONDS ? await step('onsets', () => detectOnsets(essentia, scope, vector)) : { times: [], rate: 0 };
-      profileKey = await step('key', () => analyzeKey(essentia, vector));
     }
     const tuning = await step('tuning', () => estimateTuning(signal, ANALYSIS_RATE, onsets.times));
     const tuningCents = tuning?.cents_from_a440 ?? 0;
     const notes = await step('notes', () => detectNotes(signal, ANALYSIS_RATE, onsets.times, seconds, tuningCents));
     if (helper) {
       const helped = await helper.result;
-      ({ rhythm, key: profileKey } = helped);
+      ({ rhythm } = helped);
       Object.assign(algorithms, helped.algorithms);
     }
     // TypeScript cannot see that both branches assigned them.
     rhythm = rhythm!;
-    profileKey = profileKey!;
     const meter = await step('meter', () => {
       if (rhythm.bpm === null) return null;
       const meterHints: MeterHints = { ...(hints.bpm ? { bpm: hints.bpm } : {}), ...(hints.beatsPerBar ? { beatsPerBar: hints.beatsPerBar } : {}) };
       return chooseMeter(rhythm.bpm, rhythm.beats, onsets.times, onsetAccents(signal, ANALYSIS_RATE, onsets.times), meterHints);
     });
     const beats = meter?.beats ?? rhythm.beats;
-    const { key, chords } = await step('chords', () => {
-      const bounds = chordBounds(beats, seconds);
+    // The key from the chroma of every beat (the chords' own measurement), then the key steers the chords.
+    const bounds = chordBounds(beats, seconds);
+    const { key, chromas } = await step('key', () => {
       const chromas = beatChromas(signal, ANALYSIS_RATE, bounds, tuningCents);
-      const hinted = hints.key ? { tonic: hints.key.tonic, scale: hints.key.scale, name: `${hints.key.tonic} ${hints.key.scale}`, strength: 1 } : null;
-      // The chords as heard settle the key's relative/parallel ambiguity; then the key steers the chords.
-      const free = detectChords(chromas, bounds, seconds, null);
-      const settled = hinted ? { ...hinted, alternatives: [] } : profileKey ? settleKey(profileKey, totalChroma(chromas), free) : null;
-      return { key: settled, chords: settled ? detectChords(chromas, bounds, seconds, settled) : free };
+      const hinted: KeyAnswer | null = hints.key
+        ? { tonic: hints.key.tonic, scale: hints.key.scale, name: `${hints.key.tonic} ${hints.key.scale}`, strength: 1, alternatives: [], candidates: [{ name: `${hints.key.tonic} ${hints.key.scale}`, confidence: 1 }] }
+        : null;
+      return { key: hinted ?? estimateKey(chromas, hints.beatsPerBar ? { beatsPerBar: hints.beatsPerBar } : {}), chromas };
     });
+    const chords = await step('chords', () => detectChords(chromas, bounds, seconds, key));
     return {
       ...base,
       tempo: meter

@@ -6,7 +6,7 @@
  * non-diatonic chord is only reported when the sound clearly says so (a segment outside the key
  * weaker than OUTSIDE_KEY_STRENGTH is left without a chord: weak evidence is no reason).
  */
-import { magnitudeSpectrum, spectralPeaks } from './spectrum.js';
+import { magnitudeSpectrum, spectralPeaks, type Peak } from './spectrum.js';
 import type { Chord } from './types.js';
 
 export const PITCH_CLASSES = ['C', 'C#', 'D', 'D#', 'E', 'F', 'F#', 'G', 'G#', 'A', 'A#', 'B'];
@@ -26,6 +26,8 @@ const KEY_BONUS = 0.06;
 const MIN_STRENGTH = 0.5;
 /** A chord outside the key is reported only when the sound says it this clearly (a reason). */
 const OUTSIDE_KEY_STRENGTH = 0.9;
+/** The strongest low pitch class counts as the bass note when it carries at least this share of the chroma's weight. */
+const MIN_BASS_SHARE = 0.05;
 /** Beats quieter than this share of the take's median beat get no chord (a reverb tail, a pause). */
 const MIN_ENERGY_SHARE = 0.05;
 
@@ -37,25 +39,49 @@ export interface KeyContext {
 export interface BeatChroma {
   /** 12 bins from C, normalised to sum 1 (zeros when nothing was played). */
   chroma: Float32Array;
-  /** The pitch class of the strongest low peak (below 220 Hz), or -1. */
+  /**
+   * The same without the peaks a lower peak's harmonics explain (2nd–8th): the notes played rather
+   * than their overtones (a single A's 5th harmonic would otherwise read as a C#, an A major), sum 1.
+   */
+  pitches: Float32Array;
+  /** The pitch class of the strongest low peak (below 220 Hz), or -1 when the low peaks carry little of the sound. */
   bass: number;
   energy: number;
 }
 
+/** Whether a peak sits on the 2nd–8th harmonic (±30 cents) of a lower peak at least a tenth as strong. */
+function isOvertone(peaks: readonly Peak[], i: number): boolean {
+  const p = peaks[i];
+  if (!p) return false;
+  for (let j = 0; j < i; j++) {
+    const q = peaks[j];
+    if (!q || q.magnitude < 0.1 * p.magnitude) continue;
+    const h = Math.round(p.hz / q.hz);
+    if (h >= 2 && h <= 8 && Math.abs(1200 * Math.log2(p.hz / (h * q.hz))) <= 30) return true;
+  }
+  return false;
+}
+
 /** Chroma of the spectral peaks of a frame, folded against the tuning reference. */
-function addFrame(signal: Float32Array, start: number, sampleRate: number, refHz: number, chroma: Float32Array, bassWeights: Float32Array, mags: Float32Array): number {
+function addFrame(signal: Float32Array, start: number, sampleRate: number, refHz: number, into: { chroma: Float32Array; pitches: Float32Array; bass: Float32Array }, mags: Float32Array): number {
   magnitudeSpectrum(signal, start, FRAME, mags);
   const peaks = spectralPeaks(mags, sampleRate, FRAME, 60, 2000, 0.03);
   let energy = 0;
-  for (const p of peaks) {
+  peaks.forEach((p, i) => {
     const midi = 69 + 12 * Math.log2(p.hz / refHz);
     const pc = ((Math.round(midi) % 12) + 12) % 12;
     const w = Math.sqrt(p.magnitude);
-    chroma[pc] = (chroma[pc] ?? 0) + w;
-    if (p.hz < 220) bassWeights[pc] = (bassWeights[pc] ?? 0) + w;
+    into.chroma[pc] = (into.chroma[pc] ?? 0) + w;
+    if (!isOvertone(peaks, i)) into.pitches[pc] = (into.pitches[pc] ?? 0) + w;
+    if (p.hz < 220) into.bass[pc] = (into.bass[pc] ?? 0) + w;
     energy += p.magnitude;
-  }
+  });
   return energy;
+}
+
+function normalise(v: Float32Array): void {
+  const total = v.reduce((a, b) => a + b, 0);
+  if (total > 0) for (let i = 0; i < v.length; i++) v[i] = (v[i] ?? 0) / total;
 }
 
 /** One chroma per beat interval (or per second without a beat grid). */
@@ -67,24 +93,27 @@ export function beatChromas(signal: Float32Array, sampleRate: number, bounds: re
     const start = bounds[s] ?? 0;
     const end = bounds[s + 1] ?? start;
     const chroma = new Float32Array(12);
+    const pitches = new Float32Array(12);
     const bass = new Float32Array(12);
     let energy = 0;
     for (const at of [0.1, 0.5]) {
       const first = Math.round((start + (end - start) * at) * sampleRate);
       if (first + FRAME > signal.length) continue;
-      energy += addFrame(signal, first, sampleRate, refHz, chroma, bass, mags);
+      energy += addFrame(signal, first, sampleRate, refHz, { chroma, pitches, bass }, mags);
     }
-    const total = chroma.reduce((a, b) => a + b, 0);
-    if (total > 0) for (let i = 0; i < 12; i++) chroma[i] = (chroma[i] ?? 0) / total;
+    const weight = chroma.reduce((a, b) => a + b, 0);
+    normalise(chroma);
+    normalise(pitches);
     let bassPc = -1;
-    let bassMax = 0;
+    // A low peak carrying this little of the sound is no bass note (a body resonance under a single line).
+    let bassMax = weight * MIN_BASS_SHARE;
     for (let i = 0; i < 12; i++) {
       if ((bass[i] ?? 0) > bassMax) {
         bassMax = bass[i] ?? 0;
         bassPc = i;
       }
     }
-    out.push({ chroma, bass: bassPc, energy });
+    out.push({ chroma, pitches, bass: bassPc, energy });
   }
   return out;
 }

@@ -1,5 +1,5 @@
 /**
- * The helper thread of a split analysis: rhythm and key over the shared signal, with its own
+ * The helper thread of a split analysis: rhythm over the shared signal, with its own
  * essentia instance, while the analysis worker runs loudness, onsets, tuning and notes (chords
  * follow on the worker, once the beat grid is settled). It posts
  * progress straight to the main thread (PROGRESS_CHANNEL) and its result to its parent, which
@@ -8,7 +8,6 @@
 import { BroadcastChannel, parentPort, workerData } from 'node:worker_threads';
 import { PROGRESS_CHANNEL } from './progress-channel.js';
 import { loadEssentia, VectorScope } from './essentia.js';
-import { analyzeKey } from './key.js';
 import { analyzeRhythm } from './rhythm.js';
 import type { ProgressEvent, Stage } from './types.js';
 
@@ -19,7 +18,7 @@ export interface HelperInput {
 }
 
 export type HelperMessage =
-  | { kind: 'result'; eventsSent: number; rhythm: ReturnType<typeof analyzeRhythm>; key: ReturnType<typeof analyzeKey>; algorithms: Record<string, number> }
+  | { kind: 'result'; eventsSent: number; rhythm: ReturnType<typeof analyzeRhythm>; algorithms: Record<string, number> }
   | { kind: 'error'; message: string; eventsSent: number };
 
 const input = workerData as HelperInput;
@@ -54,8 +53,7 @@ function step<T>(stage: Stage, run: () => T): T {
 try {
   const vector = scope.keep(essentia.arrayToVector(input.signal));
   const rhythm = step('rhythm', () => analyzeRhythm(essentia, scope, vector));
-  const key = step('key', () => analyzeKey(essentia, vector));
-  send({ kind: 'result', eventsSent, rhythm, key, algorithms });
+  send({ kind: 'result', eventsSent, rhythm, algorithms });
 } catch (err) {
   send({ kind: 'error', message: loaded.describe(err), eventsSent });
 } finally {
