@@ -26,8 +26,6 @@ const KEY_BONUS = 0.06;
 const MIN_STRENGTH = 0.5;
 /** A chord outside the key is reported only when the sound says it this clearly (a reason). */
 const OUTSIDE_KEY_STRENGTH = 0.9;
-/** The strongest low pitch class counts as the bass note when it carries at least this share of the chroma's weight. */
-const MIN_BASS_SHARE = 0.05;
 /** Beats quieter than this share of the take's median beat get no chord (a reverb tail, a pause). */
 const MIN_ENERGY_SHARE = 0.05;
 
@@ -44,7 +42,7 @@ export interface BeatChroma {
    * than their overtones (a single A's 5th harmonic would otherwise read as a C#, an A major), sum 1.
    */
   pitches: Float32Array;
-  /** The pitch class of the strongest low peak (below 220 Hz), or -1 when the low peaks carry little of the sound. */
+  /** The pitch class of the strongest low peak (below 220 Hz), or -1. */
   bass: number;
   energy: number;
 }
@@ -101,12 +99,10 @@ export function beatChromas(signal: Float32Array, sampleRate: number, bounds: re
       if (first + FRAME > signal.length) continue;
       energy += addFrame(signal, first, sampleRate, refHz, { chroma, pitches, bass }, mags);
     }
-    const weight = chroma.reduce((a, b) => a + b, 0);
     normalise(chroma);
     normalise(pitches);
     let bassPc = -1;
-    // A low peak carrying this little of the sound is no bass note (a body resonance under a single line).
-    let bassMax = weight * MIN_BASS_SHARE;
+    let bassMax = 0;
     for (let i = 0; i < 12; i++) {
       if ((bass[i] ?? 0) > bassMax) {
         bassMax = bass[i] ?? 0;

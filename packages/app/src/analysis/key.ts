@@ -43,8 +43,6 @@ const W = { profile: 0.6, tonicShare: 0.5, first: 0.4, last: 0.1, cadence: 0.4, 
 const TEMPERATURE = 0.12;
 /** A bar's chroma implies a triad when it matches one at least this well (cosine). */
 const MIN_TRIAD_MATCH = 0.6;
-/** Two triads within this of each other: the bar implies neither. */
-const AMBIGUOUS_MARGIN = 0.02;
 /** Beats quieter than this share of the take's median beat are left out of the bars. */
 const QUIET_SHARE = 0.1;
 
@@ -77,42 +75,25 @@ interface Triad {
   match: number;
 }
 
-/** The chords a bar may imply, each as the triad it is built on (a 7th chord names its triad). */
-const SHAPES: Array<{ tones: number[]; minor: boolean }> = [
-  { tones: [0, 4, 7], minor: false },
-  { tones: [0, 3, 7], minor: true },
-  { tones: [0, 4, 7, 10], minor: false },
-  { tones: [0, 4, 7, 11], minor: false },
-  { tones: [0, 3, 7, 10], minor: true },
-];
-
-/**
- * The triad a chroma implies: the major, minor or 7th chord it matches best (cosine; Gmaj7's notes
- * are not a B minor with a G, nor Fm7's an A-flat major), or null when none matches well or two
- * triads match it equally (two notes of F#m and of D say neither).
- */
+/** The major or minor triad a chroma matches best (cosine), or null when none matches well. */
 export function impliedTriad(chroma: ArrayLike<number>, bass = -1): Triad | null {
   let norm = 0;
   for (let i = 0; i < 12; i++) norm += (chroma[i] ?? 0) ** 2;
   norm = Math.sqrt(norm);
   if (!(norm > 0)) return null;
-  const byTriad = new Float64Array(24);
+  let best: Triad | null = null;
+  let bestScore = 0;
   for (let root = 0; root < 12; root++) {
-    for (const shape of SHAPES) {
-      let dot = 0;
-      for (const t of shape.tones) dot += chroma[(root + t) % 12] ?? 0;
-      const cos = dot / (norm * Math.sqrt(shape.tones.length));
-      const i = root * 2 + (shape.minor ? 1 : 0);
-      byTriad[i] = Math.max(byTriad[i] ?? 0, cos + (bass === root ? 0.05 : 0));
+    for (const minor of [false, true]) {
+      const cos = ((chroma[root] ?? 0) + (chroma[(root + (minor ? 3 : 4)) % 12] ?? 0) + (chroma[(root + 7) % 12] ?? 0)) / (norm * Math.sqrt(3));
+      const score = cos + (bass === root ? 0.05 : 0);
+      if (score > bestScore) {
+        bestScore = score;
+        best = { root, minor, match: cos };
+      }
     }
   }
-  let best = 0;
-  let second = 0;
-  for (let i = 1; i < 24; i++) if ((byTriad[i] ?? 0) > (byTriad[best] ?? 0)) best = i;
-  for (let i = 0; i < 24; i++) if (i !== best && (byTriad[i] ?? 0) > (byTriad[second === best ? (best + 1) % 24 : second] ?? 0)) second = i;
-  const top = byTriad[best] ?? 0;
-  if (top < MIN_TRIAD_MATCH || top - (byTriad[second] ?? 0) < AMBIGUOUS_MARGIN) return null;
-  return { root: Math.floor(best / 2), minor: best % 2 === 1, match: top };
+  return best && best.match >= MIN_TRIAD_MATCH ? best : null;
 }
 
 export interface KeyOptions {
@@ -127,7 +108,7 @@ const keyName = (tonic: number, minor: boolean): string => `${PITCH_CLASSES[toni
 /** The key of a take from its per-beat chromas (in order), or null when nothing pitched was heard. */
 export function estimateKey(chromas: readonly BeatChroma[], options: KeyOptions = {}): KeyAnswer | null {
   const total = new Float64Array(12);
-  for (const c of chromas) for (let i = 0; i < 12; i++) total[i] = (total[i] ?? 0) + (c.chroma[i] ?? 0);
+  for (const c of chromas) for (let i = 0; i < 12; i++) total[i] = (total[i] ?? 0) + (c.pitches[i] ?? 0);
   if (!(total.reduce((a, b) => a + b, 0) > 0)) return null;
 
   // The harmony bar by bar, in the bar phase where the bars' chromas read most clearly as chords.
@@ -137,12 +118,10 @@ export function estimateKey(chromas: readonly BeatChroma[], options: KeyOptions 
   const quiet = (energies[Math.floor(energies.length / 2)] ?? 0) * QUIET_SHARE;
   let bars: Array<Triad | null> = [];
   let downbeatBass: number[] = [];
-  let playedBars: boolean[] = [];
   let clearest = -1;
   for (let phase = 0; phase < perBar; phase++) {
     const read: Array<Triad | null> = [];
     const lows: number[] = [];
-    const sounding: boolean[] = [];
     let clarity = 0;
     // Whole bars only: a partial bar at either end mixes what comes before and after.
     for (let b = phase; b + perBar <= chromas.length; b += perBar) {
@@ -155,7 +134,6 @@ export function estimateKey(chromas: readonly BeatChroma[], options: KeyOptions 
         for (let i = 0; i < 12; i++) sum[i] = (sum[i] ?? 0) + (c.pitches[i] ?? 0);
         if (c.bass >= 0) low[c.bass] = (low[c.bass] ?? 0) + 1;
       }
-      sounding.push(loud * 2 >= perBar);
       if (loud * 2 < perBar) {
         read.push(null);
         continue;
@@ -172,15 +150,12 @@ export function estimateKey(chromas: readonly BeatChroma[], options: KeyOptions 
       clearest = clarity;
       bars = read;
       downbeatBass = lows;
-      playedBars = sounding;
     }
   }
   options.trace?.('bars ' + bars.map((t) => (t ? `${PITCH_CLASSES[t.root]}${t.minor ? 'm' : ''}` : '-')).join(' '));
   const heard = bars.filter((t): t is Triad => t !== null);
-  // The first and last bars played (an ambiguous one says nothing).
-  const played = bars.map((t, i) => ({ t, i })).filter((x) => playedBars[x.i]);
-  const first = played[0]?.t;
-  const last = played.at(-1)?.t;
+  const first = heard[0];
+  const last = heard.at(-1);
   const phrases = Math.max(1, heard.length / 4);
 
   const scored: Array<{ tonic: number; minor: boolean; score: number }> = [];
