@@ -20,7 +20,7 @@ function strummed(chords: string[], loops: number): BeatChroma[] {
       for (let b = 0; b < 4; b++) {
         const chroma = new Float32Array(12);
         for (const t of tones) chroma[t] = 1 / 3;
-        out.push({ chroma, pitches: chroma, bass: root, energy: 1 });
+        out.push({ chroma, pitches: chroma, chordPitches: chroma, bass: root, energy: 1 });
       }
     }
   }
@@ -55,7 +55,7 @@ test('confidences: sum at most 1, best first, and a close call is reported as on
 });
 
 test('nothing heard: no key', () => {
-  const silent = Array.from({ length: 16 }, () => ({ chroma: new Float32Array(12), pitches: new Float32Array(12), bass: -1, energy: 0 }));
+  const silent = Array.from({ length: 16 }, () => ({ chroma: new Float32Array(12), pitches: new Float32Array(12), chordPitches: new Float32Array(12), bass: -1, energy: 0 }));
   assert.equal(estimateKey(silent), null);
 });
 

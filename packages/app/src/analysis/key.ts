@@ -45,6 +45,10 @@ const TEMPERATURE = 0.12;
 const MIN_TRIAD_MATCH = 0.6;
 /** Beats quieter than this share of the take's median beat are left out of the bars. */
 const QUIET_SHARE = 0.1;
+/** A pitch class with at least this share of a beat's chroma counts as a note sounding. */
+const NOTE_SHARE = 0.1;
+/** A take whose beats sound this many notes (median) is read as chords, fewer as a line. */
+const CHORD_NOTES = 3;
 
 function correlation(a: ArrayLike<number>, b: ArrayLike<number>, shift: number): number {
   let ma = 0;
@@ -105,10 +109,10 @@ export interface KeyOptions {
 
 const keyName = (tonic: number, minor: boolean): string => `${PITCH_CLASSES[tonic]} ${minor ? 'minor' : 'major'}`;
 
-/** The key of a take from its per-beat chromas (in order), or null when nothing pitched was heard. */
-export function estimateKey(chromas: readonly BeatChroma[], options: KeyOptions = {}): KeyAnswer | null {
+/** Each key's score from one view of the chromas (`pick`). */
+function scoreKeys(chromas: readonly BeatChroma[], pick: (c: BeatChroma) => Float32Array, options: KeyOptions): Array<{ tonic: number; minor: boolean; score: number }> | null {
   const total = new Float64Array(12);
-  for (const c of chromas) for (let i = 0; i < 12; i++) total[i] = (total[i] ?? 0) + (c.pitches[i] ?? 0);
+  for (const c of chromas) for (let i = 0; i < 12; i++) total[i] = (total[i] ?? 0) + (pick(c)[i] ?? 0);
   if (!(total.reduce((a, b) => a + b, 0) > 0)) return null;
 
   // The harmony bar by bar, in the bar phase where the bars' chromas read most clearly as chords.
@@ -131,7 +135,7 @@ export function estimateKey(chromas: readonly BeatChroma[], options: KeyOptions 
       for (const c of chromas.slice(b, b + perBar)) {
         if (c.energy <= quiet) continue;
         loud++;
-        for (let i = 0; i < 12; i++) sum[i] = (sum[i] ?? 0) + (c.pitches[i] ?? 0);
+        for (let i = 0; i < 12; i++) sum[i] = (sum[i] ?? 0) + (pick(c)[i] ?? 0);
         if (c.bass >= 0) low[c.bass] = (low[c.bass] ?? 0) + 1;
       }
       if (loud * 2 < perBar) {
@@ -175,6 +179,24 @@ export function estimateKey(chromas: readonly BeatChroma[], options: KeyOptions 
       scored.push({ tonic, minor, score });
     }
   }
+  return scored;
+}
+
+/**
+ * The key of a take from its per-beat chromas (in order), or null when nothing pitched was heard.
+ * A single line (fewer than CHORD_NOTES notes a beat) is read without any overtones (its 3rd and
+ * 5th harmonics would add a fifth and a major third); chords with only the strongest peaks taken as
+ * fundamentals (their fifths are often also the roots' 3rd harmonics, and are played).
+ */
+export function estimateKey(chromas: readonly BeatChroma[], options: KeyOptions = {}): KeyAnswer | null {
+  const line = scoreKeys(chromas, (c) => c.pitches, options);
+  const chordal = scoreKeys(chromas, (c) => c.chordPitches, options);
+  const counts = chromas.filter((c) => c.energy > 0).map((c) => c.pitches.filter((v) => v >= NOTE_SHARE).length).sort((a, b) => a - b);
+  const notesPerBeat = counts[Math.floor(counts.length / 2)] ?? 0;
+  options.trace?.(`notes per beat ${notesPerBeat}`);
+  const chosen = notesPerBeat >= CHORD_NOTES ? chordal : line;
+  if (!chosen) return null;
+  const scored = chosen;
   scored.sort((a, b) => b.score - a.score);
   const top = scored[0]?.score ?? 0;
   const weights = scored.map((s) => Math.exp((s.score - top) / TEMPERATURE));
