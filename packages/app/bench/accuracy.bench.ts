@@ -6,7 +6,7 @@
  * answers to ACCURACY_OUT (default: a temporary folder).
  *
  *   apt-get install -y fluidsynth fluid-soundfont-gm
- *   pnpm bench:accuracy                                  (env: ACCURACY_SET=all|tuning|holdout,
+ *   pnpm bench:accuracy                                  (env: ACCURACY_SET=all|tuning|holdout|holdout2 (or a list),
  *      LIBROSA_ANCHOR=/path/to/anchors/librosa, PYTHON (Debian's: /usr/bin/python3), FLUIDSYNTH_BIN, SOUNDFONT, ACCURACY_OUT)
  *   pnpm bench:accuracy --write-fixtures DIR             (the short takes the tests use)
  */
@@ -55,10 +55,13 @@ if (args[0] === '--write-fixtures') {
 }
 
 const SET = process.env.ACCURACY_SET ?? 'all';
-const takes: Array<{ spec: TakeSpec; set: 'tuning' | 'holdout' }> = [
-  ...(SET === 'holdout' ? [] : ACCURACY_TAKES.tuning.map((spec) => ({ spec, set: 'tuning' as const }))),
-  ...(SET === 'tuning' ? [] : ACCURACY_TAKES.holdout.map((spec) => ({ spec, set: 'holdout' as const }))),
-];
+const SETS = ['tuning', 'holdout', 'holdout2'] as const;
+const chosen = SET === 'all' ? SETS : SETS.filter((s) => SET.split(',').includes(s));
+if (chosen.length === 0) {
+  console.error(`ACCURACY_SET=${SET}: expected all or a comma-separated list of ${SETS.join(', ')}`);
+  process.exit(2);
+}
+const takes: Array<{ spec: TakeSpec; set: (typeof SETS)[number] }> = chosen.flatMap((set) => ACCURACY_TAKES[set].map((spec) => ({ spec, set })));
 const out = process.env.ACCURACY_OUT ? path.resolve(process.env.ACCURACY_OUT) : fs.mkdtempSync(path.join(os.tmpdir(), 'accuracy-bench-'));
 fs.mkdirSync(out, { recursive: true });
 
@@ -164,7 +167,7 @@ function summary(label: string, rows: typeof scores, pick: (x: (typeof scores)[n
 
 console.log('\n| answers | tempo ±2 BPM | key | tuning ±5 ¢ | chords per bar (mean) | chords outside key | timing ≥ 0.9 (quantised) | lead recall (mean) |');
 console.log('|---|---|---|---|---:|---:|---|---:|');
-for (const set of ['tuning', 'holdout']) {
+for (const set of SETS) {
   const rows = scores.filter((x) => x.set === set);
   if (rows.length === 0) continue;
   console.log(summary(`service, ${set} takes`, rows, (x) => x.s, true));

@@ -1,6 +1,6 @@
-import { beatChromas, chordBounds, detectChords, totalChroma } from './chords.js';
+import { beatChromas, chordBounds, detectChords } from './chords.js';
 import { loadEssentia, VectorScope, type LoadedEssentia } from './essentia.js';
-import { analyzeKey, settleKey, type Key } from './key.js';
+import { estimateKey, type KeyAnswer } from './key.js';
 import { analyzeLoudness, isSilent } from './loudness.js';
 import { chooseMeter, onsetAccents, type MeterHints } from './meter.js';
 import { detectNotes } from './notes.js';
@@ -9,10 +9,11 @@ import { onsetTiming, pickOnsets } from './onsets.js';
 import { resample } from './resample.js';
 import { analyzeRhythm, beatRegularity, type Rhythm } from './rhythm.js';
 import { estimateTuning } from './tuning.js';
-import type { AnalysisHints, AnalysisResult, ProgressEvent, Stage } from './types.js';
+import type { AnalysisHints, AnalysisResult, Note, ProgressEvent, Stage } from './types.js';
 import type { DecodedAudio } from './decode.js';
 import { Worker } from 'node:worker_threads';
-import type { HelperInput, HelperMessage } from './helper-worker.js';
+import type { HelperInput, HelperMessage, NotesRequest } from './helper-worker.js';
+import type { Loudness } from './loudness.js';
 
 /** Shorter recordings get no tempo: under two slow beats nothing repeats to tell one. */
 export const RHYTHM_MIN_SECONDS = 1.5;
@@ -22,26 +23,55 @@ export const ONSETS_MIN_SECONDS = 0.05;
 /** Recordings at least this long are analysed on two threads (see analyzeAudio). */
 export const SPLIT_MIN_SECONDS = 60;
 
-type HelperResult = Extract<HelperMessage, { kind: 'result' }>;
+type HelperAnswer<K extends HelperMessage['kind']> = Extract<HelperMessage, { kind: K }>;
+
+interface Helper {
+  /** The loudness, which the helper computes first. */
+  loudness: Promise<HelperAnswer<'loudness'>>;
+  /** Sends the onsets and the tuning; settles with the notes. */
+  notes: (request: NotesRequest) => Promise<HelperAnswer<'notes'>>;
+  stop: () => Promise<number>;
+}
 
 /**
  * Starts the helper thread on the shared signal. It posts its progress to the main thread itself and
- * says how many events it sent (`countEvents`); the promise settles with its result, or rejects if
- * it fails or dies (e.g. its WebAssembly memory cannot grow).
+ * says how many events it sent (`countEvents`); each promise settles with its answer, or rejects if
+ * the helper fails or dies (e.g. its WebAssembly memory cannot grow).
  */
-function startHelper(input: HelperInput, countEvents: (n: number) => void): { result: Promise<HelperResult>; stop: () => Promise<number> } {
+function startHelper(input: HelperInput, countEvents: (n: number) => void): Helper {
   const worker = new Worker(new URL('./helper-worker.js', import.meta.url), { workerData: input });
-  const result = new Promise<HelperResult>((resolve, reject) => {
-    worker.on('message', (m: HelperMessage) => {
-      countEvents(m.eventsSent);
-      if (m.kind === 'result') resolve(m);
-      else reject(new Error(m.message));
-    });
-    worker.on('error', reject);
-    worker.on('exit', (code) => reject(new Error(`the helper thread exited with code ${code}`)));
+  const waiting: Array<{ kind: HelperMessage['kind']; resolve: (m: HelperMessage) => void; reject: (e: Error) => void }> = [];
+  const answers: HelperMessage[] = [];
+  let failure: Error | null = null;
+  const fail = (err: Error): void => {
+    failure ??= err;
+    for (const w of waiting.splice(0)) w.reject(failure);
+  };
+  worker.on('message', (m: HelperMessage) => {
+    countEvents(m.eventsSent);
+    if (m.kind === 'error') return fail(new Error(m.message));
+    const index = waiting.findIndex((w) => w.kind === m.kind);
+    if (index >= 0) waiting.splice(index, 1)[0]?.resolve(m);
+    else answers.push(m);
   });
-  result.catch(() => {}); // handled by the caller; never an unhandled rejection
-  return { result, stop: () => worker.terminate() };
+  worker.on('error', fail);
+  worker.on('exit', (code) => fail(new Error(`the helper thread exited with code ${code}`)));
+  const answer = <K extends HelperMessage['kind']>(kind: K): Promise<HelperAnswer<K>> => {
+    const ready = answers.findIndex((m) => m.kind === kind);
+    if (ready >= 0) return Promise.resolve(answers.splice(ready, 1)[0] as HelperAnswer<K>);
+    if (failure) return Promise.reject(failure);
+    return new Promise((resolve, reject) => waiting.push({ kind, resolve: (m) => resolve(m as HelperAnswer<K>), reject }));
+  };
+  const loudness = answer('loudness');
+  loudness.catch(() => {}); // handled by the caller; never an unhandled rejection
+  return {
+    loudness,
+    notes: (request) => {
+      worker.postMessage(request);
+      return answer('notes');
+    },
+    stop: () => worker.terminate(),
+  };
 }
 
 /** The rate the analysis reads the signal at (essentia's KeyExtractor assumes it). */
@@ -83,8 +113,9 @@ export async function analyzeAudio(
   const seconds = resampled.length / ANALYSIS_RATE;
   const silent = isSilent(resampled);
   // A long recording is analysed on two threads: the signal moves into shared memory, a helper
-  // thread (its own essentia, its own copy in its WebAssembly heap) runs the key while this one runs
-  // loudness, onsets, rhythm, tuning and notes; chords follow here once the beat grid is settled.
+  // thread (its own essentia, its own copy in its WebAssembly heap) runs the loudness while this one
+  // computes the spectrogram and the onsets, then the notes while this one tracks the beats and
+  // reads the key and the chords.
   const split = options.split && !silent && seconds >= SPLIT_MIN_SECONDS;
   let signal = resampled;
   if (split) {
@@ -94,33 +125,43 @@ export async function analyzeAudio(
   const helper = split ? startHelper({ requestId, signal, sampleRate: ANALYSIS_RATE }, options.countExternalEvents ?? (() => {})) : null;
   const scope = new VectorScope();
   try {
-    const loudness = await step('loudness', () => analyzeLoudness(signal, ANALYSIS_RATE));
-    const base = {
-      audio: {
-        format: audio.format,
-        duration_seconds: Number(audio.durationSeconds.toFixed(3)),
-        sample_rate: audio.sampleRate,
-        channels: audio.channels,
-        analysis_sample_rate: ANALYSIS_RATE,
-        silent,
-      },
-      loudness,
+    const audioFacts = {
+      format: audio.format,
+      duration_seconds: Number(audio.durationSeconds.toFixed(3)),
+      sample_rate: audio.sampleRate,
+      channels: audio.channels,
+      analysis_sample_rate: ANALYSIS_RATE,
+      silent,
     };
+    const loudnessHere = (): Promise<Loudness> =>
+      step('loudness', () => analyzeLoudness(essentia, signal, scope.keep(essentia.arrayToVector(signal)), ANALYSIS_RATE));
+    const processing = (): AnalysisResult['processing'] => ({
+      decode_ms: 0,
+      algorithms_ms: algorithms,
+      worker_ms: Math.round(performance.now() - started),
+      wasm_heap_mb: Math.round(loaded.heapBytes() / 2 ** 20),
+    });
     if (silent) {
       // Pure silence is a valid recording: an answer with nothing detected, not an error.
       return {
-        ...base,
+        audio: audioFacts,
+        loudness: await loudnessHere(),
         tempo: { bpm: null, confidence: 0, beats: [], candidates: [] },
         key: null,
         tuning: null,
         notes: [],
         onsets: { times: [], rate_per_second: 0, timing: null },
         chords: [],
-        processing: { decode_ms: 0, algorithms_ms: algorithms, worker_ms: Math.round(performance.now() - started), wasm_heap_mb: Math.round(loaded.heapBytes() / 2 ** 20) },
+        processing: processing(),
       };
     }
+    const loudnessHelped = helper?.loudness.then((answer) => {
+      Object.assign(algorithms, answer.algorithms);
+      return answer.loudness;
+    });
+    loudnessHelped?.catch(() => {}); // awaited below; never an unhandled rejection
+    const loudness = loudnessHelped ?? (await loudnessHere());
     const hints = options.hints ?? {};
-    let profileKey: Key | null;
     // One spectral representation (log-mel spectrogram and its onset envelope) feeds onsets, tempo and beats.
     const { envelope, onsets } =
       seconds >= ONSETS_MIN_SECONDS
@@ -129,36 +170,36 @@ export async function analyzeAudio(
             return { envelope: computed, onsets: pickOnsets(computed.strength, computed.frameRate) };
           })
         : { envelope: null, onsets: { times: [], rate: 0 } };
-    const rhythm: Rhythm =
-      envelope && seconds >= RHYTHM_MIN_SECONDS ? await step('rhythm', () => analyzeRhythm(envelope, onsets.times)) : { bpm: null, confidence: 0, beats: [] };
-    if (!helper) profileKey = await step('key', () => analyzeKey(essentia, scope.keep(essentia.arrayToVector(signal))));
     const tuning = await step('tuning', () => estimateTuning(signal, ANALYSIS_RATE, onsets.times));
     const tuningCents = tuning?.cents_from_a440 ?? 0;
-    const notes = await step('notes', () => detectNotes(signal, ANALYSIS_RATE, onsets.times, seconds, tuningCents));
-    if (helper) {
-      const helped = await helper.result;
-      profileKey = helped.key;
-      Object.assign(algorithms, helped.algorithms);
-    }
-    // TypeScript cannot see that both branches assigned it.
-    profileKey = profileKey!;
+    // Split, the notes are read on the helper thread while this one goes on.
+    const notesHelped = helper?.notes({ onsets: onsets.times, seconds, tuningCents }).then((answer) => {
+      Object.assign(algorithms, answer.algorithms);
+      return answer.notes;
+    });
+    notesHelped?.catch(() => {}); // awaited below; never an unhandled rejection
+    const rhythm: Rhythm =
+      envelope && seconds >= RHYTHM_MIN_SECONDS ? await step('rhythm', () => analyzeRhythm(envelope, onsets.times)) : { bpm: null, confidence: 0, beats: [] };
     const meter = await step('meter', () => {
       if (rhythm.bpm === null) return null;
       const meterHints: MeterHints = { ...(hints.bpm ? { bpm: hints.bpm } : {}), ...(hints.beatsPerBar ? { beatsPerBar: hints.beatsPerBar } : {}) };
       return chooseMeter(rhythm.bpm, rhythm.beats, onsets.times, onsetAccents(signal, ANALYSIS_RATE, onsets.times), meterHints);
     });
     const beats = meter?.beats ?? rhythm.beats;
-    const { key, chords } = await step('chords', () => {
-      const bounds = chordBounds(beats, seconds);
+    // The key from the chroma of every beat (the chords' own measurement), then the key steers the chords.
+    const bounds = chordBounds(beats, seconds);
+    const { key, chromas } = await step('key', () => {
       const chromas = beatChromas(signal, ANALYSIS_RATE, bounds, tuningCents);
-      const hinted = hints.key ? { tonic: hints.key.tonic, scale: hints.key.scale, name: `${hints.key.tonic} ${hints.key.scale}`, strength: 1 } : null;
-      // The chords as heard settle the key's relative/parallel ambiguity; then the key steers the chords.
-      const free = detectChords(chromas, bounds, seconds, null);
-      const settled = hinted ? { ...hinted, alternatives: [] } : profileKey ? settleKey(profileKey, totalChroma(chromas), free) : null;
-      return { key: settled, chords: settled ? detectChords(chromas, bounds, seconds, settled) : free };
+      const hinted: KeyAnswer | null = hints.key
+        ? { tonic: hints.key.tonic, scale: hints.key.scale, name: `${hints.key.tonic} ${hints.key.scale}`, strength: 1, alternatives: [], candidates: [{ name: `${hints.key.tonic} ${hints.key.scale}`, confidence: 1 }] }
+        : null;
+      return { key: hinted ?? estimateKey(chromas, hints.beatsPerBar ? { beatsPerBar: hints.beatsPerBar } : {}), chromas };
     });
+    const chords = await step('chords', () => detectChords(chromas, bounds, seconds, key));
+    const notes: Note[] = notesHelped ? await notesHelped : await step('notes', () => detectNotes(signal, ANALYSIS_RATE, onsets.times, seconds, tuningCents));
     return {
-      ...base,
+      audio: audioFacts,
+      loudness: await loudness,
       tempo: meter
         ? { bpm: meter.bpm, confidence: Number(beatRegularity(meter.beats).toFixed(3)), beats: meter.beats, candidates: meter.candidates }
         : { ...rhythm, candidates: [] },
@@ -167,7 +208,7 @@ export async function analyzeAudio(
       notes,
       onsets: { times: onsets.times, rate_per_second: onsets.rate, timing: onsetTiming(onsets.times, beats) },
       chords,
-      processing: { decode_ms: 0, algorithms_ms: algorithms, worker_ms: Math.round(performance.now() - started), wasm_heap_mb: Math.round(loaded.heapBytes() / 2 ** 20) },
+      processing: processing(),
     };
   } finally {
     scope.free();

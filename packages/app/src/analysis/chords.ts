@@ -6,7 +6,7 @@
  * non-diatonic chord is only reported when the sound clearly says so (a segment outside the key
  * weaker than OUTSIDE_KEY_STRENGTH is left without a chord: weak evidence is no reason).
  */
-import { magnitudeSpectrum, spectralPeaks } from './spectrum.js';
+import { magnitudeSpectrum, spectralPeaks, type Peak } from './spectrum.js';
 import type { Chord } from './types.js';
 
 export const PITCH_CLASSES = ['C', 'C#', 'D', 'D#', 'E', 'F', 'F#', 'G', 'G#', 'A', 'A#', 'B'];
@@ -37,25 +37,64 @@ export interface KeyContext {
 export interface BeatChroma {
   /** 12 bins from C, normalised to sum 1 (zeros when nothing was played). */
   chroma: Float32Array;
+  /**
+   * The same without the peaks a lower peak's harmonics explain (2nd–8th): the notes played rather
+   * than their overtones (a single A's 5th harmonic would otherwise read as a C#, an A major), sum 1.
+   */
+  pitches: Float32Array;
+  /**
+   * The same, with only the frame's strongest peaks (at least CHORD_FUNDAMENTAL of the loudest) as
+   * fundamentals: in a chord a weaker string's note often sits on a louder string's harmonic (the
+   * fifth on the root's 3rd) and is played, not an overtone.
+   */
+  chordPitches: Float32Array;
   /** The pitch class of the strongest low peak (below 220 Hz), or -1. */
   bass: number;
   energy: number;
 }
 
+/** A lower peak at least this share as strong as a peak can be its fundamental. */
+const OVERTONE_BASE = 0.1;
+const OVERTONES = [2, 3, 4, 5, 6, 7, 8];
+/** In `chordPitches`, a fundamental is at least this share of the frame's strongest peak. */
+const CHORD_FUNDAMENTAL = 0.6;
+
+/** Whether a peak sits on one of the `overtones` (±30 cents) of a lower peak at least OVERTONE_BASE as strong (and at least `floor`). */
+function isOvertone(peaks: readonly Peak[], i: number, overtones: readonly number[], floor = 0): boolean {
+  const p = peaks[i];
+  if (!p) return false;
+  for (let j = 0; j < i; j++) {
+    const q = peaks[j];
+    if (!q || q.magnitude < OVERTONE_BASE * p.magnitude || q.magnitude < floor) continue;
+    const h = Math.round(p.hz / q.hz);
+    if (overtones.includes(h) && Math.abs(1200 * Math.log2(p.hz / (h * q.hz))) <= 30) return true;
+  }
+  return false;
+}
+
 /** Chroma of the spectral peaks of a frame, folded against the tuning reference. */
-function addFrame(signal: Float32Array, start: number, sampleRate: number, refHz: number, chroma: Float32Array, bassWeights: Float32Array, mags: Float32Array): number {
+function addFrame(signal: Float32Array, start: number, sampleRate: number, refHz: number, into: { chroma: Float32Array; pitches: Float32Array; chordPitches: Float32Array; bass: Float32Array }, mags: Float32Array): number {
   magnitudeSpectrum(signal, start, FRAME, mags);
   const peaks = spectralPeaks(mags, sampleRate, FRAME, 60, 2000, 0.03);
   let energy = 0;
-  for (const p of peaks) {
+  const strongest = peaks.reduce((a, p) => Math.max(a, p.magnitude), 0);
+  const floor = strongest * CHORD_FUNDAMENTAL;
+  peaks.forEach((p, i) => {
     const midi = 69 + 12 * Math.log2(p.hz / refHz);
     const pc = ((Math.round(midi) % 12) + 12) % 12;
     const w = Math.sqrt(p.magnitude);
-    chroma[pc] = (chroma[pc] ?? 0) + w;
-    if (p.hz < 220) bassWeights[pc] = (bassWeights[pc] ?? 0) + w;
+    into.chroma[pc] = (into.chroma[pc] ?? 0) + w;
+    if (!isOvertone(peaks, i, OVERTONES)) into.pitches[pc] = (into.pitches[pc] ?? 0) + w;
+    if (!isOvertone(peaks, i, OVERTONES, floor)) into.chordPitches[pc] = (into.chordPitches[pc] ?? 0) + w;
+    if (p.hz < 220) into.bass[pc] = (into.bass[pc] ?? 0) + w;
     energy += p.magnitude;
-  }
+  });
   return energy;
+}
+
+function normalise(v: Float32Array): void {
+  const total = v.reduce((a, b) => a + b, 0);
+  if (total > 0) for (let i = 0; i < v.length; i++) v[i] = (v[i] ?? 0) / total;
 }
 
 /** One chroma per beat interval (or per second without a beat grid). */
@@ -67,15 +106,18 @@ export function beatChromas(signal: Float32Array, sampleRate: number, bounds: re
     const start = bounds[s] ?? 0;
     const end = bounds[s + 1] ?? start;
     const chroma = new Float32Array(12);
+    const pitches = new Float32Array(12);
+    const chordPitches = new Float32Array(12);
     const bass = new Float32Array(12);
     let energy = 0;
     for (const at of [0.1, 0.5]) {
       const first = Math.round((start + (end - start) * at) * sampleRate);
       if (first + FRAME > signal.length) continue;
-      energy += addFrame(signal, first, sampleRate, refHz, chroma, bass, mags);
+      energy += addFrame(signal, first, sampleRate, refHz, { chroma, pitches, chordPitches, bass }, mags);
     }
-    const total = chroma.reduce((a, b) => a + b, 0);
-    if (total > 0) for (let i = 0; i < 12; i++) chroma[i] = (chroma[i] ?? 0) / total;
+    normalise(chroma);
+    normalise(pitches);
+    normalise(chordPitches);
     let bassPc = -1;
     let bassMax = 0;
     for (let i = 0; i < 12; i++) {
@@ -84,7 +126,7 @@ export function beatChromas(signal: Float32Array, sampleRate: number, bounds: re
         bassPc = i;
       }
     }
-    out.push({ chroma, bass: bassPc, energy });
+    out.push({ chroma, pitches, chordPitches, bass: bassPc, energy });
   }
   return out;
 }

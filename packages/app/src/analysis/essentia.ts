@@ -16,19 +16,7 @@ export interface EssentiaVector {
 export interface EssentiaApi {
   version: string;
   arrayToVector(array: Float32Array): EssentiaVector;
-  KeyExtractor(
-    audio: EssentiaVector,
-    averageDetuningCorrection?: boolean,
-    frameSize?: number,
-    hopSize?: number,
-    hpcpSize?: number,
-    maxFrequency?: number,
-    maximumSpectralPeaks?: number,
-    minFrequency?: number,
-    pcpThreshold?: number,
-    profileType?: string,
-  ): { key: string; scale: string; strength: number };
-  /** Only the tests call it: loudness.ts computes the same in JS, and is checked against it. */
+  /** Loudness's dynamic complexity over the whole signal (loudness.ts). */
   DynamicComplexity(signal: EssentiaVector, frameSize?: number, sampleRate?: number): { dynamicComplexity: number; loudness: number };
 }
 

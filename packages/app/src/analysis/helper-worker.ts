@@ -1,15 +1,17 @@
 /**
- * The helper thread of a split analysis: the key over the shared signal, with its own essentia
- * instance, while the analysis worker runs loudness, onsets, rhythm, tuning and notes (chords
- * follow on the worker, once the beat grid is settled). It posts
- * progress straight to the main thread (PROGRESS_CHANNEL) and its result to its parent, which
- * terminates it, so its WebAssembly memory is returned at once.
+ * The helper thread of a split analysis, on the shared signal: first the loudness (essentia's
+ * DynamicComplexity over the whole signal, in its own essentia instance, while the analysis worker
+ * computes the spectrogram and the onsets), then, once the worker sends the onsets and the tuning,
+ * the notes (while the worker tracks the beats and reads the key and chords). It posts progress
+ * straight to the main thread (PROGRESS_CHANNEL) and its results to its parent, which terminates
+ * it, so its WebAssembly memory is returned at once.
  */
 import { BroadcastChannel, parentPort, workerData } from 'node:worker_threads';
 import { PROGRESS_CHANNEL } from './progress-channel.js';
 import { loadEssentia, VectorScope } from './essentia.js';
-import { analyzeKey } from './key.js';
-import type { ProgressEvent, Stage } from './types.js';
+import { analyzeLoudness, type Loudness } from './loudness.js';
+import { detectNotes } from './notes.js';
+import type { Note, ProgressEvent, Stage } from './types.js';
 
 export interface HelperInput {
   requestId: string;
@@ -17,8 +19,17 @@ export interface HelperInput {
   sampleRate: number;
 }
 
+/** What the analysis worker sends once it knows the onsets and the tuning. */
+export interface NotesRequest {
+  onsets: number[];
+  seconds: number;
+  tuningCents: number;
+}
+
+/** `eventsSent`: progress events posted since the previous message. */
 export type HelperMessage =
-  | { kind: 'result'; eventsSent: number; key: ReturnType<typeof analyzeKey>; algorithms: Record<string, number> }
+  | { kind: 'loudness'; eventsSent: number; loudness: Loudness; algorithms: Record<string, number> }
+  | { kind: 'notes'; eventsSent: number; notes: Note[]; algorithms: Record<string, number> }
   | { kind: 'error'; message: string; eventsSent: number };
 
 const input = workerData as HelperInput;
@@ -29,6 +40,7 @@ let eventsSent = 0;
 
 function send(message: HelperMessage): void {
   port?.postMessage(message);
+  eventsSent = 0;
 }
 
 function report(event: ProgressEvent): void {
@@ -38,25 +50,38 @@ function report(event: ProgressEvent): void {
 
 const loaded = loadEssentia();
 const { essentia } = loaded;
-const scope = new VectorScope();
-const algorithms: Record<string, number> = {};
-function step<T>(stage: Stage, run: () => T): T {
+function step<T>(stage: Stage, run: () => T): { value: T; algorithms: Record<string, number> } {
   report({ type: 'stage', requestId: input.requestId, stage, rssBytes: process.memoryUsage.rss(), wasmHeapBytes: loaded.heapBytes() });
   const t = performance.now();
   const value = run();
   const ms = Math.round(performance.now() - t);
-  algorithms[stage] = ms;
   report({ type: 'algorithm', requestId: input.requestId, stage, ms, rssBytes: process.memoryUsage.rss(), wasmHeapBytes: loaded.heapBytes() });
-  return value;
+  return { value, algorithms: { [stage]: ms } };
 }
 
+function finish(): void {
+  progress.close();
+  port?.close();
+}
+
+const scope = new VectorScope();
 try {
   const vector = scope.keep(essentia.arrayToVector(input.signal));
-  const key = step('key', () => analyzeKey(essentia, vector));
-  send({ kind: 'result', eventsSent, key, algorithms });
-} catch (err) {
-  send({ kind: 'error', message: loaded.describe(err), eventsSent });
-} finally {
+  const { value: loudness, algorithms } = step('loudness', () => analyzeLoudness(essentia, input.signal, vector, input.sampleRate));
   scope.free();
-  progress.close();
+  send({ kind: 'loudness', eventsSent, loudness, algorithms });
+  port?.once('message', (request: NotesRequest) => {
+    try {
+      const { value: notes, algorithms: noteMs } = step('notes', () => detectNotes(input.signal, input.sampleRate, request.onsets, request.seconds, request.tuningCents));
+      send({ kind: 'notes', eventsSent, notes, algorithms: noteMs });
+    } catch (err) {
+      send({ kind: 'error', message: err instanceof Error ? err.message : String(err), eventsSent });
+    } finally {
+      finish();
+    }
+  });
+} catch (err) {
+  scope.free();
+  send({ kind: 'error', message: loaded.describe(err), eventsSent });
+  finish();
 }

@@ -59,24 +59,54 @@ export class OnsetPitcher {
     private readonly highMidi: number,
   ) {}
 
-  /** The most salient pitch that starts at `onset` seconds, or null if nothing pitched starts there. */
-  at(onset: number): OnsetPitch | null {
+  /** Reads the spectra just after and just before an onset; false when the onset is too close to the end. */
+  private load(onset: number): boolean {
     const start = Math.round((onset + 0.03) * this.sampleRate);
-    if (start + FRAME > this.signal.length) return null;
+    if (start + FRAME > this.signal.length) return false;
     magnitudeSpectrum(this.signal, start, FRAME, this.after);
     magnitudeSpectrum(this.signal, Math.round((onset - 0.005) * this.sampleRate) - FRAME, FRAME, this.before);
+    return true;
+  }
+
+  /** The most salient pitch that starts at `onset` seconds, or null if nothing pitched starts there. */
+  at(onset: number): OnsetPitch | null {
+    const c = this.candidates(onset);
+    return c ? this.describe(onset, c.best) : null;
+  }
+
+  /**
+   * The pitches that start at `onset`: the most salient one after the octave checks (`best`), and
+   * the `count` strongest local maxima of the salience gained at the onset with their gains — in a
+   * band the line on top is often not the most salient new pitch, but it is among these.
+   */
+  candidates(onset: number, count = 4): { best: number; pitches: Array<{ midi: number; gain: number }> } | null {
+    if (!this.load(onset)) return null;
     const binHz = this.sampleRate / FRAME;
+    const gains = new Float64Array(this.highMidi - this.lowMidi + 1);
     let best = -1;
     let bestScore = 0;
     for (let m = this.lowMidi; m <= this.highMidi; m++) {
       const f0 = this.referenceHz * 2 ** ((m - 69) / 12);
       const score = salience(this.after, f0, binHz) - 0.4 * salience(this.before, f0, binHz);
+      gains[m - this.lowMidi] = score;
       if (score > bestScore) {
         bestScore = score;
         best = m;
       }
     }
     if (best < 0) return null;
+    const pitches: Array<{ midi: number; gain: number }> = [];
+    gains.forEach((g, i) => {
+      if (g > 0 && g >= (gains[i - 1] ?? 0) && g >= (gains[i + 1] ?? 0)) pitches.push({ midi: this.lowMidi + i, gain: g });
+    });
+    pitches.sort((x, y) => y.gain - x.gain);
+    return { best: this.octaveChecked(best), pitches: pitches.slice(0, count) };
+  }
+
+  /** Moves a pitch down an octave or a twelfth when the lower note's own partials say it was played (uses the loaded spectra). */
+  private octaveChecked(pitch: number): number {
+    const binHz = this.sampleRate / FRAME;
+    let best = pitch;
     // A guitar's fundamental can be weaker than its octave: if the pitch an octave below has its own
     // odd harmonics (which the higher candidate cannot explain), the lower one is the note.
     if (best - 12 >= this.lowMidi) {
@@ -98,6 +128,14 @@ export class OnsetPitcher {
       const top = Math.sqrt(around(this.after, low * 3, binHz, 35).mag);
       if (fresh(1) > 0.4 * top && fresh(2) > 0.4 * top) best -= 19;
     }
+    return best;
+  }
+
+  /** Frequency and confidence of `midi` as the pitch started at `onset`. */
+  describe(onset: number, midi: number): OnsetPitch | null {
+    if (!this.load(onset)) return null;
+    const binHz = this.sampleRate / FRAME;
+    const best = midi;
     // Confidence: how much of the frame's sound the note's harmonics carry.
     const f0 = this.referenceHz * 2 ** ((best - 69) / 12);
     let total = 0;

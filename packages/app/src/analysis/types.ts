@@ -69,7 +69,7 @@ export interface AnalysisResult {
     /** The reported tempo, half and double it, with how much the evidence favoured each. */
     candidates: Array<{ bpm: number; confidence: number; relation: 'reported' | 'half' | 'double' }>;
   };
-  key: { tonic: string; scale: string; name: string; strength: number; alternatives?: string[] } | null;
+  key: { tonic: string; scale: string; name: string; strength: number; alternatives?: string[]; candidates?: Array<{ name: string; confidence: number }> } | null;
   tuning: { frequency_hz: number; cents_from_a440: number } | null;
   notes: Note[];
   onsets: {

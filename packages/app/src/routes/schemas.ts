@@ -50,7 +50,12 @@ export const analysisResponseSchema = {
         scale: { type: 'string' },
         name: { type: 'string' },
         strength: num,
-        alternatives: { type: 'array', items: { type: 'string' }, description: 'the relative and parallel keys, the readings a key profile most often confuses' },
+        alternatives: { type: 'array', items: { type: 'string' }, description: 'the next most likely keys, best first (often the relative or parallel key)' },
+        candidates: {
+          type: 'array',
+          description: 'the reported key and the next readings with their confidences (0–1), best first',
+          items: { type: 'object', properties: { name: { type: 'string' }, confidence: num } },
+        },
       },
     },
     tuning: {

@@ -27,7 +27,7 @@ export interface TakeSpec {
   /** How far the instruments are tuned from A440, in cents. */
   cents: number;
   timing: 'quantised' | 'humanised';
-  /** Which of the key's progressions (0–2) the chords follow. */
+  /** Which of the key's progressions (0–4) the chords follow. */
   progression: number;
   seconds: number;
   seed: number;
@@ -72,11 +72,15 @@ const PROGRESSIONS: Record<Scale, Array<Array<[number, ChordQuality]>>> = {
     [[0, 'maj'], [7, 'maj'], [9, 'min'], [5, 'maj']], // I–V–vi–IV
     [[0, 'maj7'], [9, 'm7'], [2, 'm7'], [7, '7']], // Imaj7–vi7–ii7–V7
     [[0, 'maj'], [5, 'maj'], [7, '7'], [0, 'maj']], // I–IV–V7–I
+    [[0, 'maj'], [9, 'min'], [5, 'maj'], [7, 'maj']], // I–vi–IV–V
+    [[2, 'm7'], [7, '7'], [0, 'maj7'], [0, 'maj7']], // ii7–V7–Imaj7
   ],
   minor: [
     [[0, 'min'], [5, 'min'], [7, '7'], [0, 'min']], // i–iv–V7–i
     [[0, 'min'], [8, 'maj'], [3, 'maj'], [10, 'maj']], // i–VI–III–VII
     [[0, 'm7'], [5, 'm7'], [7, '7'], [0, 'min']], // i7–iv7–V7–i
+    [[0, 'min'], [10, 'maj'], [8, 'maj'], [10, 'maj']], // i–VII–VI–VII (Aeolian: no leading tone)
+    [[0, 'min'], [5, 'min'], [10, 'maj'], [3, 'maj']], // i–iv–VII–III (ends on the relative major)
   ],
 };
 const MAJOR_STEPS = [0, 2, 4, 5, 7, 9, 11];
@@ -113,7 +117,8 @@ export function renderTake(spec: TakeSpec): { midi: Uint8Array; truth: TakeTruth
   const bar = 4 * beat;
   const start = 0.5;
   const bars = Math.max(1, Math.floor((spec.seconds - start - 1) / bar));
-  const prog = PROGRESSIONS[spec.scale][spec.progression % 3] ?? [];
+  const progs = PROGRESSIONS[spec.scale];
+  const prog = progs[spec.progression % progs.length] ?? [];
   const events: MidiEvent[] = [];
   const guitarCh = 0;
   const leadCh = 1;
@@ -225,10 +230,12 @@ const take = (name: string, style: TakeStyle, guitar: Guitar, bpm: number, key: 
 };
 
 /**
- * The accuracy set. `tuning` takes are the ones the analysis may be tuned on; `holdout` takes are
- * only ever measured (different tempi, keys, instruments and seeds).
+ * The accuracy set. `tuning` takes are the ones the analysis may be tuned on; `holdout` and
+ * `holdout2` takes are only ever measured (different tempi, keys, instruments, seeds; the second
+ * set also other progressions: I–vi–IV–V, ii–V–I starting away from the tonic, modal minor without
+ * a leading tone, a minor loop ending on the relative major, a steel-string lead).
  */
-export const ACCURACY_TAKES: { tuning: TakeSpec[]; holdout: TakeSpec[] } = {
+export const ACCURACY_TAKES: { tuning: TakeSpec[]; holdout: TakeSpec[]; holdout2: TakeSpec[] } = {
   tuning: [
     take('strum-steel-72-Em-q', 'strum', 'steel', 72, 'E minor', 0, 'quantised', 0, 11),
     take('strum-nylon-100-G-h', 'strum', 'nylon', 100, 'G major', 15, 'humanised', 1, 12),
@@ -240,6 +247,18 @@ export const ACCURACY_TAKES: { tuning: TakeSpec[]; holdout: TakeSpec[] } = {
     take('lead-electric-96-Bm-h', 'lead', 'electric', 96, 'B minor', 20, 'humanised', 1, 18),
     take('band-88-A-q', 'band', 'nylon', 88, 'A major', -10, 'quantised', 0, 19),
     take('strum-nylon-60-Dm-h', 'strum', 'nylon', 60, 'D minor', 0, 'humanised', 0, 20),
+    take('lead-nylon-88-Gm-q', 'lead', 'nylon', 88, 'G minor', 0, 'quantised', 3, 21),
+    take('lead-steel-132-A-h', 'lead', 'steel', 132, 'A major', 0, 'humanised', 4, 22),
+    take('lead-electric-112-Dm-q', 'lead', 'electric', 112, 'D minor', -8, 'quantised', 4, 23),
+    take('lead-nylon-150-C-h', 'lead', 'nylon', 150, 'C major', 0, 'humanised', 3, 24),
+    take('lead-electric-80-E-h', 'lead', 'electric', 80, 'E major', 0, 'humanised', 0, 25),
+    take('lead-steel-100-Am-q', 'lead', 'steel', 100, 'A minor', 0, 'quantised', 1, 26),
+    take('band-96-D-h', 'band', 'nylon', 96, 'D major', 0, 'humanised', 3, 27),
+    take('band-140-Gm-q', 'band', 'steel', 140, 'G minor', 0, 'quantised', 4, 28),
+    take('strum-electric-108-C#-q', 'strum', 'electric', 108, 'C# major', 0, 'quantised', 4, 29),
+    take('strum-steel-90-Bm-h', 'strum', 'steel', 90, 'B minor', 10, 'humanised', 3, 30),
+    take('lead-nylon-66-B-q', 'lead', 'nylon', 66, 'B major', 0, 'quantised', 1, 31),
+    take('band-126-F#m-h', 'band', 'electric', 126, 'F# minor', 0, 'humanised', 3, 32),
   ],
   holdout: [
     take('strum-steel-66-C#m-q', 'strum', 'steel', 66, 'C# minor', 0, 'quantised', 2, 101),
@@ -252,6 +271,20 @@ export const ACCURACY_TAKES: { tuning: TakeSpec[]; holdout: TakeSpec[] } = {
     take('lead-nylon-108-F#m-q', 'lead', 'nylon', 108, 'F# minor', -15, 'quantised', 1, 108),
     take('band-168-Dm-h', 'band', 'electric', 168, 'D minor', 0, 'humanised', 2, 109),
     take('strum-nylon-84-D#-h', 'strum', 'nylon', 84, 'D# major', 0, 'humanised', 2, 110),
+  ],
+  holdout2: [
+    take('strum-nylon-92-Gm-q', 'strum', 'nylon', 92, 'G minor', 0, 'quantised', 3, 301),
+    take('strum-electric-126-B-h', 'strum', 'electric', 126, 'B major', 8, 'humanised', 3, 302),
+    take('lead-steel-84-C#m-h', 'lead', 'steel', 84, 'C# minor', 0, 'humanised', 4, 303),
+    take('lead-electric-156-G#-q', 'lead', 'electric', 156, 'G# major', -20, 'quantised', 1, 304),
+    take('band-100-Bm-q', 'band', 'steel', 100, 'B minor', 0, 'quantised', 3, 305),
+    take('band-138-F-h', 'band', 'nylon', 138, 'F major', 0, 'humanised', 4, 306),
+    take('band-64-Em-q', 'band', 'electric', 64, 'E minor', -12, 'quantised', 0, 307),
+    take('strum-steel-144-Fm-h', 'strum', 'steel', 144, 'F minor', 0, 'humanised', 4, 308),
+    take('lead-nylon-120-D-h', 'lead', 'nylon', 120, 'D major', 0, 'humanised', 3, 309),
+    take('band-180-A#m-h', 'band', 'steel', 180, 'A# minor', 0, 'humanised', 1, 310),
+    take('strum-nylon-76-E-q', 'strum', 'nylon', 76, 'E major', 0, 'quantised', 4, 311),
+    take('lead-electric-70-Cm-q', 'lead', 'electric', 70, 'C minor', 5, 'quantised', 4, 312),
   ],
 };
 
