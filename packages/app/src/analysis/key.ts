@@ -8,8 +8,10 @@
  * - the harmony bar by bar (the chord each bar's chroma implies, also for a single-note line): how
  *   many bars rest on the key's tonic chord, whether the take starts and ends on it, and how often
  *   the key's dominant (V or V7, with its leading tone) resolves to it;
- * - the bass: how often the lowest sounding pitch class is the tonic.
+ * - the bass: how often the lowest sounding pitch class on a bar's first beat is the tonic.
  *
+ * A single line is read without its overtones, chords with only their strongest peaks as
+ * fundamentals (see estimateKey).
  * The scores become confidences (a softmax), so a close call is reported as one: the next readings
  * come with their confidences.
  */
