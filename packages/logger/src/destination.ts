@@ -19,7 +19,8 @@ import { WriteBacklog } from './write-backlog.js';
  * - size rotation happens at the write that crosses the size (pino-roll alone waits for a drain
  *   that a busy sync stream does not emit until the event loop yields);
  * - old files are deleted by Retention (after each rotation and once a second), which waits for
- *   the sidecar to finish a file unless the volume budget forces it out.
+ *   the sidecar to finish a file unless the volume budget forces it out; it also sweeps the files
+ *   of dead writers of the directory.
  */
 
 export interface LogDestinationOptions {
@@ -82,6 +83,7 @@ export class LogDestination {
         sidecarDb: '',
         budgetBytes: 20 * options.settings.rotation.maxFileBytes,
       },
+      options.owner,
     );
     const print = options.report ?? ((text: string) => process.stderr.write(text));
     this.reporter = new FailureReporter(options.reportIntervalMs ?? 10_000, print, () => this.stats());
