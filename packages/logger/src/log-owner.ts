@@ -240,9 +240,10 @@ export function inspectSlot(dir: string, baseName: string, owner: string, me: Pr
 /**
  * Holds a slot no live process holds for as long as `use` runs (synchronously), then frees it: how
  * another writer's retention deletes a dead owner's files, so that a process claiming that slot at
- * the same moment either waits (and then finds what is left) or comes first (and the deletion is
- * given up). `judged` is the pid file's content found dead, or null when there was none. False when
- * the slot was not in that state any more (taken meanwhile): `use` did not run.
+ * the same moment either comes first (and the deletion is given up) or finds it held (in another
+ * pid namespace it waits for the heartbeat, then takes the slot and what is left of its files).
+ * `state` is the slot as found dead (its pid file's content and time, or none). False when the slot
+ * is not in that state any more (taken meanwhile): `use` did not run.
  */
 export function whileHoldingDeadSlot(state: SlotState, owner: string, me: ProcessIdentity, use: () => void): boolean {
   if (state.seen) removeDead(state.pidFile, state.seen.text, state.seen.mtimeMs);

@@ -180,9 +180,9 @@ export class Retention {
 
     // Deleting: this writer's files at once (its slot is held); each dead owner's while holding its slot.
     const remove = (f: FileOnDisk): void => {
-      const now = this.restat(f);
-      if (!now) return; // gone meanwhile
-      const unread = this.retention.waitForSidecar ? unreadBytes(now, positions) : 0;
+      const fresh = this.restat(f);
+      if (!fresh) return; // gone meanwhile
+      const unread = this.retention.waitForSidecar ? unreadBytes(fresh, positions) : 0;
       if (!forced.has(f) && unread > 0) return; // written to since it was judged read
       try {
         fs.unlinkSync(f.path);
@@ -192,7 +192,7 @@ export class Retention {
       deleted.push(f.path);
       if (unread > 0) droppedUnread.push({ file: f.path, bytesUnread: unread, budgetBytes: this.retention.budgetBytes });
     };
-    for (const f of own) if (chosen.has(f)) remove(f);
+    for (const f of [...own].reverse()) if (chosen.has(f)) remove(f); // oldest first
     for (const [name, d] of dead) {
       const keep = this.settings.rotation.keepFiles;
       // Beyond its newest keepFiles: nobody reads these again (the slot's next holder deletes them

@@ -139,14 +139,14 @@ test('another host\'s or pid namespace\'s writer is judged by its heartbeat: kil
     assert.ok(!fs.existsSync(path.join(dir, `app.${closed.owner}.pid`)), 'a clean close leaves no pid file');
     const [deadFiles, closedFiles, liveFiles] = [dead, closed, live].map((w) => filesOf(dir, w.owner)) as [LogFile[], LogFile[], LogFile[]];
     await sidecarRead(dir, [...deadFiles, ...closedFiles, ...liveFiles]);
-    const options = { settings: settingsIn(dir), retention: retentionIn(dir, { deadOwnerGraceMs: 0 }), stdout: 'off' as const, destination: { owner: { staleMs: 500 } } };
+    const options = { settings: settingsIn(dir), retention: retentionIn(dir, { deadOwnerGraceMs: 0 }), stdout: 'off' as const, destination: { owner: { staleMs: 1000 } } };
 
     const glance = await createLogging(options); // two looks a moment apart: open and close
     await glance.close();
     assert.ok(deadFiles.every(exists) && closedFiles.every(exists), 'one look is not enough: a heartbeat may still come');
 
     const sweeper = await createLogging(options);
-    await sleep(2200); // sweeps once a second
+    await sleep(3300); // sweeps once a second: two looks 1 s apart at least
     await sweeper.close();
     assert.ok(!deadFiles.some(exists), 'the killed writer\'s files are gone');
     assert.ok(!closedFiles.some(exists), 'so are those of the writer that closed');
@@ -161,9 +161,11 @@ test('the volume budget takes a dead writer\'s oldest files even unread (within 
   const dir = tempDir();
   const budgetBytes = 6 * 4096;
   const sweeper = await createLogging({ settings: settingsIn(dir), retention: retentionIn(dir, { budgetBytes }), stdout: 'off' });
-  const dead = await startWriter(dir, 150, 'kill');
-  const deadFiles = filesOf(dir, dead.owner);
+  const dead = await startWriter(dir, 150, 'wait');
+  const deadFiles = filesOf(dir, dead.owner); // listed while it lives: nothing of it goes yet
   assert.ok(deadFiles.length >= 8, `${deadFiles.length} files`);
+  dead.child.kill('SIGKILL');
+  await dead.exited;
   await sweeper.close(); // its last sweep; no tail DB: nothing was read
   const stats = sweeper.stats();
   const left = listLogFiles({ dir, file: settingsIn(dir).file });
