@@ -196,6 +196,7 @@ export async function createLogging(options: LoggerOptions = {}): Promise<Loggin
     currentFile: () => destination.file,
     owner: () => destination.ownerName,
     async close() {
+      await destination.sweep(); // its reports (log.dropped_unread) still logged
       closed = true;
       await destination.close();
     },

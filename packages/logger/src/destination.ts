@@ -6,6 +6,7 @@ import { fitLine } from './line-limit.js';
 import { Retention, type DroppedUnread, type RetentionSettings } from './retention.js';
 import { claimLogOwner, type LogOwner, type OwnerOptions } from './log-owner.js';
 import { FailureReporter, describeError, emptyWriteStats, type WriteStats } from './write-stats.js';
+import { WriteBacklog } from './write-backlog.js';
 
 /**
  * The file destination: pino-roll's stream in the main thread in sync mode, so a line is in the
@@ -18,7 +19,8 @@ import { FailureReporter, describeError, emptyWriteStats, type WriteStats } from
  * - size rotation happens at the write that crosses the size (pino-roll alone waits for a drain
  *   that a busy sync stream does not emit until the event loop yields);
  * - old files are deleted by Retention (after each rotation and once a second), which waits for
- *   the sidecar to finish a file unless the volume budget forces it out.
+ *   the sidecar to finish a file unless the volume budget forces it out; it also sweeps the files
+ *   of dead writers of the directory.
  */
 
 export interface LogDestinationOptions {
@@ -41,29 +43,19 @@ export interface LogDestinationOptions {
   owner?: OwnerOptions;
 }
 
-/** sonic-boom internals read to move a failed stream's backlog and to drive rotation. */
-interface SonicBoomInternals {
-  _len: number;
-  _writing: boolean;
-  _writingBuf: string | Buffer;
-  _bufs: Array<string | Buffer>;
-}
-
 /** At most this much of a removed file is written again. */
 const REPLAY_LIMIT_BYTES = 4 * 1024 * 1024;
 
-function internals(stream: RollStream): SonicBoomInternals {
-  return stream as unknown as SonicBoomInternals;
-}
-
 export class LogDestination {
   private stream: RollStream | null = null;
+  /** What the open stream still owes the file after a failed write (write-backlog.ts). */
+  private backlog = new WriteBacklog();
   private opening: Promise<void> | null = null;
   /** Lines waiting while there is no open stream. */
   private pending: string[] = [];
   private pendingBytes = 0;
   /** Size of the current file when it was last seen linked: bytes past it are replayed if it turns out removed. */
-  private confirmedBytes = 0;
+  private sizeSeenLinked = 0;
   /** A read descriptor on the current file, so its content stays readable if it is removed. */
   private readFd = -1;
   private closed = false;
@@ -91,6 +83,7 @@ export class LogDestination {
         sidecarDb: '',
         budgetBytes: 20 * options.settings.rotation.maxFileBytes,
       },
+      options.owner,
     );
     const print = options.report ?? ((text: string) => process.stderr.write(text));
     this.reporter = new FailureReporter(options.reportIntervalMs ?? 10_000, print, () => this.stats());
@@ -132,7 +125,7 @@ export class LogDestination {
   }
 
   stats(): WriteStats {
-    const backlog = this.stream ? internals(this.stream)._len : 0;
+    const backlog = this.stream ? this.backlog.bytes : 0;
     return { ...this.counters, pendingBytes: this.pendingBytes + backlog };
   }
 
@@ -154,14 +147,19 @@ export class LogDestination {
       this.owner?.release();
       return;
     }
-    if (internals(stream)._len > 0) stream.write(''); // one last try
-    // sonic-boom's flushSync spins forever on a persistent ENOSPC, so it is never called here.
+    const backlog = this.backlog;
+    if (backlog.bytes > 0) this.retry(stream, backlog); // one last try
+    // What is still owed now cannot be written: counted as dropped, and the stream is destroyed
+    // (end() would wait for a write that keeps failing). sonic-boom's flushSync is never called:
+    // on a persistent ENOSPC it spins forever.
+    const unwritable = backlog.lines;
+    this.counters.linesDropped += unwritable;
     await new Promise<void>((resolve) => {
       const done = (): void => resolve();
       stream.once('close', done);
       stream.once('error', done);
       try {
-        if (internals(stream)._len > 0) stream.destroy();
+        if (unwritable > 0) stream.destroy();
         else stream.end();
       } catch {
         resolve();
@@ -173,15 +171,19 @@ export class LogDestination {
 
   private writeToStream(stream: RollStream, line: string): void {
     const fileBefore = stream.file;
+    const backlog = this.backlog;
     const droppedBefore = this.counters.linesDropped;
+    const errorsBefore = backlog.errors;
     stream.write(line);
-    if (this.counters.linesDropped === droppedBefore) this.counters.linesWritten++;
-    const s = internals(stream);
-    // A size roll is pending (pino-roll waits for 'drain'): let it happen now, at the crossing.
-    if (stream.listenerCount('drain') > 0 && !s._writing && s._len === 0) stream.emit('drain');
+    const accepted = this.counters.linesDropped === droppedBefore;
+    if (accepted) this.counters.linesWritten++;
+    if (backlog.errors === errorsBefore) backlog.settled();
+    else if (accepted) backlog.failed(line);
+    // A size roll is pending (pino-roll waits for 'drain'): nothing is owed, so let it happen now, at the crossing.
+    if (backlog.bytes === 0 && stream.listenerCount('drain') > 0) stream.emit('drain');
     if (stream.file !== fileBefore) {
       this.counters.rotations++;
-      this.confirmedBytes = 0;
+      this.sizeSeenLinked = 0;
       this.openReadFd(stream.file);
       // Not inside the write: a dropped-unread report is itself a log record.
       setImmediate(() => void this.sweep());
@@ -258,18 +260,30 @@ export class LogDestination {
       this.replaceRemovedStream(stream);
       return;
     }
-    this.confirmedBytes = size;
+    this.sizeSeenLinked = size;
     // A write failed earlier: try the backlog again.
-    if (internals(stream)._len > 0 && !internals(stream)._writing) stream.write('');
+    if (this.backlog.bytes > 0) this.retry(stream, this.backlog);
+  }
+
+  /** Asks the stream to write what it still holds (a write of nothing starts it). */
+  private retry(stream: RollStream, backlog: WriteBacklog): void {
+    const errorsBefore = backlog.errors;
+    try {
+      stream.write('');
+    } catch (err) {
+      this.failure(err);
+      return;
+    }
+    if (backlog.errors === errorsBefore) backlog.settled();
   }
 
   /** The file (or its directory) was removed: move what it held to `pending` and open a new one. */
   private replaceRemovedStream(stream: RollStream): void {
     this.failure(Object.assign(new Error(`log file ${stream.file} was removed`), { code: 'ENOENT' }));
-    const s = internals(stream);
-    const backlog = [...(s._writingBuf.length > 0 ? [s._writingBuf] : []), ...s._bufs].map(String).join('');
+    const owed = this.backlog.text();
+    this.backlog = new WriteBacklog();
     const replay = this.readUnconfirmed();
-    this.confirmedBytes = 0;
+    this.sizeSeenLinked = 0;
     this.stream = null;
     try {
       stream.removeAllListeners('drain');
@@ -278,7 +292,7 @@ export class LogDestination {
       // already unusable
     }
     if (replay.length > 0) this.hold(replay);
-    if (backlog.length > 0) this.hold(backlog);
+    if (owed.length > 0) this.hold(owed);
     this.counters.fileReopens++;
     void this.tryOpen();
   }
@@ -289,13 +303,15 @@ export class LogDestination {
     if (fd < 0) return '';
     try {
       const size = fs.fstatSync(fd).size;
-      const length = Math.min(size - this.confirmedBytes, REPLAY_LIMIT_BYTES);
+      const length = Math.min(size - this.sizeSeenLinked, REPLAY_LIMIT_BYTES);
       if (length <= 0) return '';
       const buffer = Buffer.alloc(length);
       const read = fs.readSync(fd, buffer, 0, length, size - length);
-      const text = buffer.subarray(0, read).toString('utf8');
+      let text = buffer.subarray(0, read).toString('utf8');
       // Start at a line boundary when the replay had to be cut.
-      return size - length > this.confirmedBytes ? text.slice(text.indexOf('\n') + 1) : text;
+      if (size - length > this.sizeSeenLinked) text = text.slice(text.indexOf('\n') + 1);
+      // End at one: a line cut by a failed write is still owed by the stream, and written again whole.
+      return text.slice(0, text.lastIndexOf('\n') + 1);
     } catch {
       return '';
     }
@@ -315,7 +331,11 @@ export class LogDestination {
       const last = Buffer.alloc(1);
       fs.readSync(fd, last, 0, 1, size - 1);
       if (last[0] === 0x0a) return;
+      const backlog = this.backlog;
+      const errorsBefore = backlog.errors;
       stream.write('\n');
+      if (backlog.errors === errorsBefore) backlog.settled();
+      else backlog.failed('\n');
       this.counters.tornLinesEnded++;
     } catch (err) {
       this.failure(err);
@@ -347,15 +367,16 @@ export class LogDestination {
   private tryOpen(): Promise<void> {
     if (this.opening) return this.opening;
     this.opening = this.openStream()
-      .then((stream) => {
+      .then(({ stream, backlog }) => {
         if (this.closed) {
           stream.end();
           return;
         }
         this.stream = stream;
+        this.backlog = backlog;
         this.endTornLine(stream);
         // pino-roll appends to the newest file of an earlier run: what it held is not ours to replay.
-        this.confirmedBytes = fs.fstatSync(stream.fd).size;
+        this.sizeSeenLinked = fs.fstatSync(stream.fd).size;
         this.openReadFd(stream.file);
         const waiting = this.pending;
         this.pending = [];
@@ -369,7 +390,7 @@ export class LogDestination {
     return this.opening;
   }
 
-  private async openStream(): Promise<RollStream> {
+  private async openStream(): Promise<{ stream: RollStream; backlog: WriteBacklog }> {
     const { dir, file, rotation } = this.options.settings;
     fs.mkdirSync(dir, { recursive: true });
     this.owner ??= await claimLogOwner(dir, file.baseName, this.options.owner);
@@ -383,10 +404,16 @@ export class LogDestination {
       symlink: false,
       maxLength: this.maxPendingBytes,
     });
-    stream.on('error', (err: unknown) => this.failure(err));
+    const backlog = new WriteBacklog();
+    stream.on('error', (err: unknown) => {
+      backlog.errorEmitted();
+      this.failure(err);
+    });
     stream.on('drop', () => {
       this.counters.linesDropped++;
     });
-    return stream;
+    // sonic-boom's documented 'write' event: bytes that reached the file.
+    stream.on('write', (bytes: number) => backlog.written(bytes));
+    return { stream, backlog };
   }
 }

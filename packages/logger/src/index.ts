@@ -25,6 +25,7 @@ export type { WriteStats } from './write-stats.js';
 export type { StdoutMode } from './stdout-mirror.js';
 export {
   Retention,
+  DEFAULT_DEAD_OWNER_GRACE_MS,
   SIDECAR_TAIL_DB,
   SIDECAR_STORAGE_DIR,
   LOG_FILES_SHARE_OF_VOLUME,

@@ -95,7 +95,7 @@ export function ownerHost(hostname: string): string {
   return safe === lower ? safe : `${safe}-${crypto.createHash('sha256').update(hostname).digest('hex').slice(0, 8)}`;
 }
 
-type Verdict = 'alive' | 'dead' | 'unsure';
+export type Verdict = 'alive' | 'dead' | 'unsure';
 
 /** Claims held by loggers of this process (two loggers of one process on one directory are two writers). */
 const heldHere = new Set<string>();
@@ -109,10 +109,14 @@ function processRuns(pid: number): boolean {
   }
 }
 
-/** Is the holder of a pid file still running? `unsure` when only its heartbeat can tell. */
+/**
+ * Is the holder of a pid file still running? `unsure` when only its heartbeat can tell: in another
+ * pid namespace, or on another host (a pid namespace's id is only unique on one machine: every
+ * machine's first namespace is `pid:[4026531836]`).
+ */
 function judge(record: OwnerRecord | null, me: ProcessIdentity): Verdict {
   if (!record) return 'unsure'; // unreadable or being replaced: the heartbeat tells
-  if (record.hostname !== me.hostname) return 'alive'; // another host's (never reached: the owner names differ)
+  if (record.hostname !== me.hostname) return 'unsure';
   if (record.pid_namespace !== null && me.pidNamespace !== null && record.pid_namespace !== me.pidNamespace) return 'unsure';
   if (record.pid === me.pid) return heldHere.has(record.claim) ? 'alive' : 'dead'; // else an earlier process that had this pid
   if (!processRuns(record.pid)) return 'dead';
@@ -164,10 +168,11 @@ function createExclusive(file: string, content: string): boolean {
 }
 
 /**
- * Removes a dead holder's pid file, unless another process replaced it meanwhile: the file is
- * moved aside (only one mover succeeds), and put back if what was moved is not what was judged.
+ * Removes a dead holder's pid file, unless another process replaced or touched it meanwhile: the
+ * file is moved aside (only one mover succeeds), and put back if what was moved is not what was
+ * judged (its content, and its time when given).
  */
-function removeDead(file: string, judged: string): void {
+function removeDead(file: string, judged: string, judgedMtimeMs?: number): void {
   const aside = `${file}.${crypto.randomUUID()}.stale`;
   try {
     fs.renameSync(file, aside);
@@ -175,12 +180,14 @@ function removeDead(file: string, judged: string): void {
     return; // someone else moved it
   }
   let moved = '';
+  let movedMtimeMs = judgedMtimeMs;
   try {
     moved = fs.readFileSync(aside, 'utf8');
+    if (judgedMtimeMs !== undefined) movedMtimeMs = fs.statSync(aside).mtimeMs;
   } catch {
     // unreadable: treated as not the judged one
   }
-  if (moved !== judged) {
+  if (moved !== judged || movedMtimeMs !== judgedMtimeMs) {
     try {
       fs.linkSync(aside, file);
     } catch {
@@ -213,6 +220,60 @@ async function heartbeat(pidFile: string, seen: { text: string; mtimeMs: number 
   }
 }
 
+/** What a slot's pid file says now, judged without waiting: `unsure` leaves it to the heartbeat; `seen` is null when there is no pid file. */
+export interface SlotState {
+  readonly pidFile: string;
+  readonly seen: { text: string; mtimeMs: number } | null;
+  readonly verdict: Verdict;
+}
+
+export function pidFileOf(dir: string, baseName: string, owner: string): string {
+  return path.join(dir, `${baseName}.${owner}.pid`);
+}
+
+export function inspectSlot(dir: string, baseName: string, owner: string, me: ProcessIdentity = currentIdentity()): SlotState {
+  const pidFile = pidFileOf(dir, baseName, owner);
+  const seen = readQuietly(pidFile);
+  return { pidFile, seen, verdict: seen ? judge(parseRecord(seen.text), me) : 'unsure' };
+}
+
+/**
+ * Holds a slot no live process holds for as long as `use` runs (synchronously), then frees it: how
+ * another writer's retention deletes a dead owner's files, so that a process claiming that slot at
+ * the same moment either comes first (and the deletion is given up) or finds it held (in another
+ * pid namespace it waits for the heartbeat, then takes the slot and what is left of its files).
+ * `state` is the slot as found dead (its pid file's content and time, or none). False when the slot
+ * is not in that state any more (taken meanwhile): `use` did not run.
+ */
+export function whileHoldingDeadSlot(state: SlotState, owner: string, me: ProcessIdentity, use: () => void): boolean {
+  if (state.seen) removeDead(state.pidFile, state.seen.text, state.seen.mtimeMs);
+  const record: OwnerRecord = {
+    owner,
+    hostname: me.hostname,
+    pid: me.pid,
+    pid_namespace: me.pidNamespace,
+    start_ticks: me.startTicks,
+    claim: crypto.randomUUID(),
+    since: new Date().toISOString(),
+  };
+  let created: boolean;
+  try {
+    created = createExclusive(state.pidFile, `${JSON.stringify(record)}\n`);
+  } catch {
+    return false;
+  }
+  if (!created) return false;
+  heldHere.add(record.claim);
+  try {
+    use();
+  } finally {
+    heldHere.delete(record.claim);
+    const current = readQuietly(state.pidFile);
+    if (current && parseRecord(current.text)?.claim === record.claim) unlinkQuietly(state.pidFile);
+  }
+  return true;
+}
+
 /** Takes the lowest free slot of this host in `dir` for files named `<baseName>.<owner>.…`. */
 export async function claimLogOwner(dir: string, baseName: string, options: OwnerOptions = {}): Promise<LogOwner> {
   const me = options.identity ?? currentIdentity();
@@ -222,7 +283,7 @@ export async function claimLogOwner(dir: string, baseName: string, options: Owne
   const host = ownerHost(me.hostname);
   for (let slot = 0; slot < maxSlots; slot++) {
     const name = `${host}_${slot}`;
-    const pidFile = path.join(dir, `${baseName}.${name}.pid`);
+    const pidFile = pidFileOf(dir, baseName, name);
     const record: OwnerRecord = {
       owner: name,
       hostname: me.hostname,
@@ -241,7 +302,7 @@ export async function claimLogOwner(dir: string, baseName: string, options: Owne
       if (verdict === 'unsure') verdict = await heartbeat(pidFile, seen, heartbeatMs, staleMs);
       if (verdict === 'unsure') continue; // removed meanwhile: try again
       if (verdict === 'alive') break; // next slot
-      removeDead(pidFile, seen.text);
+      removeDead(pidFile, seen.text, seen.mtimeMs);
     }
   }
   throw new Error(`no free log slot for host ${me.hostname} in ${dir}: ${maxSlots} live writers hold them`);

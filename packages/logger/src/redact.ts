@@ -124,9 +124,21 @@ export function isCardNumberDigits(digits: string): boolean {
   return /^[2-6]\d{12,18}$/.test(digits) && passesLuhn(digits);
 }
 
-function cardReplacer(match: string): string {
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
+
+/** True when text[start, end) lies inside a UUID: its digit groups (`…-a123-456789012345`) are no card number. */
+function withinUuid(text: string, start: number, end: number): boolean {
+  const from = Math.max(0, start - 36);
+  for (const m of text.slice(from, end + 36).matchAll(UUID)) {
+    const at = from + (m.index ?? 0);
+    if (at <= start && at + m[0].length >= end) return true;
+  }
+  return false;
+}
+
+function cardReplacer(match: string, offset: number, text: string): string {
   const digitCount = match.replace(/[ -]/g, '').length;
-  return digitCount >= 13 && digitCount <= 19 && passesLuhn(match) ? '[REDACTED:card]' : match;
+  return digitCount >= 13 && digitCount <= 19 && passesLuhn(match) && !withinUuid(text, offset, offset + match.length) ? '[REDACTED:card]' : match;
 }
 
 export function createRedactor(options: RedactionOptions = {}): Redactor {

@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawn, type SpawnOptions } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { defaultLogSettings, listLogFiles, type LogSettings } from '../src/index.js';
+import initSqlJs from 'sql.js';
+import { defaultLogSettings, listLogFiles, SIDECAR_TAIL_DB, type LogSettings } from '../src/index.js';
 
 export function tempDir(prefix = 'logger-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -42,4 +43,14 @@ export function runNode(script: string, args: string[], options: SpawnOptions = 
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
+}
+
+/** A tail DB as Fluent Bit 5.1 writes it (table in_tail_files), saying how far each file was read. */
+export async function writeTailDb(dir: string, read: Array<{ file: string; offset: number; inode: number }>): Promise<void> {
+  const SQL = await initSqlJs();
+  const db = new SQL.Database();
+  db.run('CREATE TABLE in_tail_files (id INTEGER PRIMARY KEY, name TEXT NOT NULL, offset INTEGER, inode INTEGER, created INTEGER, rotated INTEGER DEFAULT 0)');
+  for (const r of read) db.run('INSERT INTO in_tail_files (name, offset, inode, created) VALUES (?, ?, ?, 0)', [r.file, r.offset, r.inode]);
+  fs.writeFileSync(path.join(dir, SIDECAR_TAIL_DB), db.export());
+  db.close();
 }

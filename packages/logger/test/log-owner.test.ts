@@ -5,15 +5,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createLogging, listLogFiles } from '../src/index.js';
-import { claimLogOwner, ownerHost, type ProcessIdentity } from '../src/log-owner.js';
+import { claimLogOwner, inspectSlot, ownerHost, whileHoldingDeadSlot, type ProcessIdentity } from '../src/log-owner.js';
 import { fixture, readRecords, tempDir, testSettings } from './helpers.js';
 
 const holdScript = fixture('hold-owner.js');
 const fast = { heartbeatMs: 50, staleMs: 500 };
 
 /** A child process holding an owner in `dir`; resolves once it has claimed one. */
-function holder(dir: string, identity: string[] = []): { child: ChildProcess; owner: Promise<string>; exited: Promise<void> } {
-  const child = spawn(process.execPath, [holdScript, dir, ...identity], { stdio: ['ignore', 'pipe', 'pipe'] });
+function holder(dir: string, identity: string[] = [], staleMs = 500): { child: ChildProcess; owner: Promise<string>; exited: Promise<void> } {
+  const child = spawn(process.execPath, [holdScript, dir, ...identity], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HOLD_OWNER_STALE_MS: String(staleMs) } });
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
   const owner = new Promise<string>((resolve, reject) => {
     let out = '';
@@ -152,5 +152,41 @@ test('a holder killed but not yet reaped by its parent (a zombie) is dead', { sk
     owner.release();
   } finally {
     parent.kill('SIGKILL');
+  }
+});
+
+test('a slot held by another writer to delete a dead owner\'s files: a restart of that owner waits for it, then takes its slot back', async () => {
+  const dir = tempDir();
+  const pidFile = path.join(dir, 'app.pod-7_0.pid');
+  const deadRecord = { owner: 'pod-7_0', hostname: 'pod-7', pid: 1, pid_namespace: 'pid:[111]', start_ticks: null, claim: 'dead', since: '2026-01-01T00:00:00.000Z' };
+  fs.writeFileSync(pidFile, JSON.stringify(deadRecord));
+  fs.writeFileSync(path.join(dir, 'app.pod-7_0.1.log'), '{}\n');
+  const past = new Date(Date.now() - 60_000);
+  fs.utimesSync(pidFile, past, past);
+  const sweeper = identity('sweeper', process.pid, 'pid:[999]');
+  const state = inspectSlot(dir, 'app', 'pod-7_0', sweeper);
+  assert.equal(state.verdict, 'unsure', 'another host\'s holder: only its heartbeat can tell');
+  let restart: ReturnType<typeof holder> | null = null;
+  const held = whileHoldingDeadSlot(state, 'pod-7_0', sweeper, () => {
+    assert.equal((JSON.parse(fs.readFileSync(pidFile, 'utf8')) as { hostname: string }).hostname, 'sweeper', 'the slot is held by the deleting writer');
+    // The owner restarts (same host name, a new pid namespace) while the slot is held; it would
+    // take a holder's pid file standing still for 10 s as dead, so it can only wait.
+    restart = holder(dir, ['pod-7', '1', 'pid:[333]'], 10_000);
+    fs.unlinkSync(path.join(dir, 'app.pod-7_0.1.log'));
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 3000); // held for 3 s, the restart trying meanwhile
+  });
+  const released = Date.now();
+  assert.ok(held);
+  assert.ok(!fs.existsSync(pidFile), 'released: the pid file of the deletion is gone');
+  assert.ok(restart);
+  const started = restart as ReturnType<typeof holder>;
+  try {
+    assert.equal(await started.owner, 'pod-7_0', 'it waited and took its own slot, not the next one');
+    const claimed = JSON.parse(fs.readFileSync(pidFile, 'utf8')) as { hostname: string; since: string };
+    assert.equal(claimed.hostname, 'pod-7');
+    assert.ok(Date.parse(claimed.since) < released, 'it was trying while the slot was held (its record is made when it starts on the slot)');
+  } finally {
+    started.child.kill('SIGKILL');
+    await started.exited;
   }
 });

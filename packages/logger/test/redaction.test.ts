@@ -241,3 +241,18 @@ test('secrets in the keys of an object are redacted too', async () => {
   const { raw } = await logAndRead((log) => log.info({ byCard: { '4111111111111111': 3 }, byUrl: { 'https://x.test/?token=key-tok-1': true } }, 'keys'));
   assert.ok(!raw.includes('4111111111111111') && !raw.includes('key-tok-1'), raw);
 });
+
+test('a UUID whose digit groups happen to pass the Luhn check is no card number: it is kept', async () => {
+  const r = createRedactor();
+  // A UUID ending in a run of 15 digits (across its last hyphen) that passes the Luhn check.
+  let uuid = '';
+  for (let n = 100_000_000_000; !uuid; n++) {
+    const candidate = `c9775d2e-6719-49ee-a123-${String(n).padStart(12, '0')}`;
+    if (passesLuhn(`123${String(n).padStart(12, '0')}`)) uuid = candidate;
+  }
+  const digits = uuid.slice(20);
+  assert.equal(r.scrub(`paid with ${digits}`), 'paid with [REDACTED:card]', 'the same digits alone are redacted');
+  assert.equal(r.scrub(`instance ${uuid} started`), `instance ${uuid} started`);
+  assert.equal(r.scrub(uuid), uuid);
+  assert.equal(r.scrub(`card 4111111111111111 for ${uuid}`), `card [REDACTED:card] for ${uuid}`);
+});

@@ -2,9 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import initSqlJs from 'sql.js';
 import { createLogging, listLogFiles, resolveRetentionSettings, LogSettingsError, SIDECAR_TAIL_DB, type LogSettings, type RetentionSettings } from '../src/index.js';
-import { readLines, tempDir, testSettings } from './helpers.js';
+import { readLines, tempDir, testSettings, writeTailDb } from './helpers.js';
 
 const rotation = { maxFileBytes: 4096, keepFiles: 2, frequency: null };
 
@@ -23,16 +22,6 @@ async function writeRun(dir: string, lines: number, retention: RetentionSettings
   const stats = logging.stats();
   await logging.close();
   return { stats: { ...logging.stats(), rotationsDuringRun: stats.rotations } };
-}
-
-/** A tail DB as Fluent Bit 5.1 writes it (table in_tail_files), saying how far each file was read. */
-async function writeTailDb(dir: string, read: Array<{ file: string; offset: number; inode: number }>): Promise<void> {
-  const SQL = await initSqlJs();
-  const db = new SQL.Database();
-  db.run('CREATE TABLE in_tail_files (id INTEGER PRIMARY KEY, name TEXT NOT NULL, offset INTEGER, inode INTEGER, created INTEGER, rotated INTEGER DEFAULT 0)');
-  for (const r of read) db.run('INSERT INTO in_tail_files (name, offset, inode, created) VALUES (?, ?, ?, 0)', [r.file, r.offset, r.inode]);
-  fs.writeFileSync(path.join(dir, SIDECAR_TAIL_DB), db.export());
-  db.close();
 }
 
 const names = (dir: string): string[] => listLogFiles({ dir, file: settingsIn(dir).file }).map((f) => f.name);

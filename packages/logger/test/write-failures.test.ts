@@ -77,6 +77,48 @@ test('a full disk (ENOSPC on a real tmpfs): no throw, failures counted and repor
   assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b), 'in order');
 });
 
+test('lines a full disk left unwritten are written whole to the new file when the old one is removed', async () => {
+  const mount = smallFilesystem(256 * 1024);
+  const dir = path.join(mount, 'logs');
+  const logging = await createLogging({
+    settings: testSettings(dir),
+    stdout: 'off',
+    destination: { maxPendingBytes: 256 * 1024, checkIntervalMs: 50, reportIntervalMs: 60_000, report: () => {} },
+  });
+  for (let i = 0; i < 5; i++) logging.logger.info({ seq: i, payload: 'a'.repeat(300) }, 'before the disk filled');
+  const filler = fillUp(mount);
+  let seq = 5;
+  // Lines of odd lengths, so one is likely cut by a short write at the edge of the full disk.
+  for (; seq < 60; seq++) logging.logger.info({ seq, payload: 'b'.repeat(100 + ((seq * 37) % 400)) }, 'while full');
+  const during = logging.stats();
+  assert.ok(during.writeFailures > 0, 'the full disk was noticed');
+  assert.ok(during.pendingBytes > 10_000, `${during.pendingBytes} bytes owed to the file`);
+  assert.equal(during.linesDropped, 0, 'within the bound nothing is dropped');
+  await sleep(150); // a check sees the file (and its size, up to the cut line) still linked
+  const oldFile = logging.currentFile() ?? '';
+  const oldFd = fs.openSync(oldFile, 'r'); // to read what reached the file after it is removed
+  // The directory goes (and with it the space the file took): the destination opens a new file.
+  fs.rmSync(dir, { recursive: true });
+  fs.rmSync(filler);
+  await sleep(300);
+  assert.ok(logging.stats().fileReopens >= 1);
+  assert.equal(logging.stats().pendingBytes, 0);
+  logging.logger.info({ seq }, 'after');
+  await logging.close();
+  const reached = fs.readFileSync(oldFd, 'utf8');
+  fs.closeSync(oldFd);
+  const newLines = fs.readdirSync(dir).filter((n) => n.endsWith('.log')).flatMap((n) => fs.readFileSync(path.join(dir, n), 'utf8').split('\n').filter((l) => l.length > 0));
+  // The new file holds whole lines only (a line cut by a short write is written again whole), in
+  // order, once each, up to the last one...
+  const newSeqs = newLines.map((l) => (JSON.parse(l) as { seq: number }).seq);
+  const first = newSeqs[0] ?? -1;
+  assert.deepEqual(newSeqs, Array.from({ length: seq + 1 - first }, (_, i) => first + i));
+  // ...and with the whole lines that reached the removed file, every line is somewhere.
+  const reachedWhole = reached.slice(0, reached.lastIndexOf('\n') + 1).split('\n').filter((l) => l.length > 0);
+  const all = new Set([...reachedWhole, ...newLines].map((l) => (JSON.parse(l) as { seq: number }).seq));
+  assert.deepEqual([...all].sort((a, b) => a - b), Array.from({ length: seq + 1 }, (_, i) => i));
+});
+
 test('a removed log directory is recreated and the lines written meanwhile are written again', async () => {
   const dir = path.join(tempDir(), 'logs');
   const logging = await createLogging({ settings: testSettings(dir), stdout: 'off', destination: { checkIntervalMs: 50, report: () => {} } });
