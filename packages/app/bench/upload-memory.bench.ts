@@ -13,13 +13,14 @@
  *  - analysed: three-minute WAV recordings (200).
  *
  *   pnpm bench:upload-memory      (BENCH_UPLOADS=20, BENCH_ORDER=length,chunked,noise,corrupt,lying,analysed,
+ *                                  BENCH_VARIANTS=image,no-idle-collection,glibc-defaults,
  *                                  BENCH_MMAP_THRESHOLDS=65536,16384 adds variants, BENCH_BASELINE=other/dist/src/main.js)
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { writeSongWav } from '../src/index.js';
-import { fixture, startServiceProcess } from '../test/helpers.js';
+import { fixture, readLogRecords, startServiceProcess } from '../test/helpers.js';
 import { MALLOC_ENV } from '../src/memory/malloc-env.js';
 import { NODE_FLAGS } from '../src/memory/node-flags.js';
 
@@ -131,7 +132,8 @@ const ORDER = (process.env.BENCH_ORDER ?? 'length,chunked,noise,corrupt,lying,an
 for (const p of ORDER) if (!PHASES[p]) throw new Error(`BENCH_ORDER: unknown phase ${p} (${Object.keys(PHASES).join(', ')})`);
 
 async function measure(label: string, env: Record<string, string>, nodeArgs: readonly string[], script?: string): Promise<Row[]> {
-  const service = startServiceProcess({ LOG_DIR: path.join(dir, `logs-${label}`), MAX_UPLOAD_MB: '32', ANALYSIS_WORKERS: '1', ...env }, script, nodeArgs);
+  const logDir = path.join(dir, `logs-${label}`);
+  const service = startServiceProcess({ LOG_DIR: logDir, MAX_UPLOAD_MB: '32', ANALYSIS_WORKERS: '1', ...env }, script, nodeArgs);
   const base = await service.url;
   const rss = async (): Promise<number> => ((await (await fetch(`${base}/api/health`)).json()) as { memory: { rss_mb: number } }).memory.rss_mb;
   await sleep(3000);
@@ -150,14 +152,25 @@ async function measure(label: string, env: Record<string, string>, nodeArgs: rea
   rows.push({ phase: '60 s after the last upload', rss: await rss() });
   service.child.kill('SIGTERM');
   await service.exited;
+  // What each idle collection gave back, from the service's own records.
+  const collections = readLogRecords(logDir).filter((r) => r.event === 'memory.idle_collect');
+  const described = collections.map((r) => `${String(r.rss_before_mb)} → ${String(r.rss_after_mb)} MB in ${String(r.duration_ms)} ms`);
+  console.log(`${label}: idle collections: ${collections.length === 0 ? 'none' : described.join('; ')}`);
   return rows;
 }
 
 /** The variants measured side by side (one after another, on the same machine, in one run). */
+const STANDARD: Record<string, { label: string; env: Record<string, string>; nodeArgs: readonly string[] }> = {
+  image: { label: 'as the image runs it', env: { ...MALLOC_ENV }, nodeArgs: NODE_FLAGS },
+  'no-idle-collection': { label: 'no idle collection', env: { ...MALLOC_ENV }, nodeArgs: [] },
+  'glibc-defaults': { label: "glibc's malloc defaults", env: {}, nodeArgs: NODE_FLAGS },
+};
 const VARIANTS: Array<{ label: string; env: Record<string, string>; nodeArgs: readonly string[]; script?: string }> = [
-  { label: 'as the image runs it', env: { ...MALLOC_ENV }, nodeArgs: NODE_FLAGS },
-  { label: 'no idle collection', env: { ...MALLOC_ENV }, nodeArgs: [] },
-  { label: "glibc's malloc defaults", env: {}, nodeArgs: NODE_FLAGS },
+  ...(process.env.BENCH_VARIANTS ?? Object.keys(STANDARD).join(',')).split(',').map((key) => {
+    const variant = STANDARD[key.trim()];
+    if (!variant) throw new Error(`BENCH_VARIANTS: unknown variant ${key} (${Object.keys(STANDARD).join(', ')})`);
+    return variant;
+  }),
   ...(process.env.BENCH_MMAP_THRESHOLDS ?? '')
     .split(',')
     .filter(Boolean)
