@@ -1,8 +1,8 @@
 /**
  * Upload memory benchmark: does the service's RSS come back after uploads, refused or analysed?
  * Runs the real service as its own process (RSS from /api/health) side by side: as the image runs
- * it (MALLOC_ENV), with glibc's malloc defaults, and optionally other malloc settings or another
- * build (with MALLOC_ENV). Prints RSS 3 s after each phase and 60 s after
+ * it (NODE_FLAGS, MALLOC_ENV), without the idle collection (no --expose-gc), with glibc's malloc
+ * defaults, and optionally other malloc settings or another build (run as the image ran it then). Prints RSS 3 s after each phase and 60 s after
  * the last, as a ratio of the RSS before the first upload (not a timed test; figures vary with the
  * machine). Phases (BENCH_ORDER picks and orders them; each runs BENCH_UPLOADS uploads):
  *  - length: 48 MB over a 32 MB limit, refused from Content-Length (413);
@@ -13,15 +13,16 @@
  *  - analysed: three-minute WAV recordings (200).
  *
  *   pnpm bench:upload-memory      (BENCH_UPLOADS=20, BENCH_ORDER=length,chunked,noise,corrupt,lying,analysed,
- *                                  BENCH_VARIANTS=image,glibc-defaults,
+ *                                  BENCH_VARIANTS=image,no-idle-collection,glibc-defaults,
  *                                  BENCH_MMAP_THRESHOLDS=65536,16384 adds variants, BENCH_BASELINE=other/dist/src/main.js)
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { writeSongWav } from '../src/index.js';
-import { fixture, startServiceProcess } from '../test/helpers.js';
+import { fixture, readLogRecords, startServiceProcess } from '../test/helpers.js';
 import { MALLOC_ENV } from '../src/memory/malloc-env.js';
+import { NODE_FLAGS } from '../src/memory/node-flags.js';
 
 const UPLOADS = Number(process.env.BENCH_UPLOADS ?? 20);
 const MB = 1024 * 1024;
@@ -130,9 +131,9 @@ const PHASES: Record<string, { name: string; expected: number; send: (base: stri
 const ORDER = (process.env.BENCH_ORDER ?? 'length,chunked,noise,corrupt,lying,analysed').split(',').map((p) => p.trim());
 for (const p of ORDER) if (!PHASES[p]) throw new Error(`BENCH_ORDER: unknown phase ${p} (${Object.keys(PHASES).join(', ')})`);
 
-async function measure(label: string, env: Record<string, string>, script?: string): Promise<Row[]> {
+async function measure(label: string, env: Record<string, string>, nodeArgs: readonly string[], script?: string): Promise<Row[]> {
   const logDir = path.join(dir, `logs-${label}`);
-  const service = startServiceProcess({ LOG_DIR: logDir, MAX_UPLOAD_MB: '32', ANALYSIS_WORKERS: '1', ...env }, script);
+  const service = startServiceProcess({ LOG_DIR: logDir, MAX_UPLOAD_MB: '32', ANALYSIS_WORKERS: '1', ...env }, script, nodeArgs);
   const base = await service.url;
   const rss = async (): Promise<number> => ((await (await fetch(`${base}/api/health`)).json()) as { memory: { rss_mb: number } }).memory.rss_mb;
   await sleep(3000);
@@ -151,15 +152,20 @@ async function measure(label: string, env: Record<string, string>, script?: stri
   rows.push({ phase: '60 s after the last upload', rss: await rss() });
   service.child.kill('SIGTERM');
   await service.exited;
+  // What each idle collection gave back, from the service's own records.
+  const collections = readLogRecords(logDir).filter((r) => r.event === 'memory.idle_collect');
+  const described = collections.map((r) => `${String(r.rss_before_mb)} → ${String(r.rss_after_mb)} MB in ${String(r.duration_ms)} ms`);
+  console.log(`${label}: idle collections: ${collections.length === 0 ? 'none' : described.join('; ')}`);
   return rows;
 }
 
 /** The variants measured side by side (one after another, on the same machine, in one run). */
-const STANDARD: Record<string, { label: string; env: Record<string, string> }> = {
-  image: { label: 'as the image runs it', env: { ...MALLOC_ENV } },
-  'glibc-defaults': { label: "glibc's malloc defaults", env: {} },
+const STANDARD: Record<string, { label: string; env: Record<string, string>; nodeArgs: readonly string[] }> = {
+  image: { label: 'as the image runs it', env: { ...MALLOC_ENV }, nodeArgs: NODE_FLAGS },
+  'no-idle-collection': { label: 'no idle collection', env: { ...MALLOC_ENV }, nodeArgs: [] },
+  'glibc-defaults': { label: "glibc's malloc defaults", env: {}, nodeArgs: NODE_FLAGS },
 };
-const VARIANTS: Array<{ label: string; env: Record<string, string>; script?: string }> = [
+const VARIANTS: Array<{ label: string; env: Record<string, string>; nodeArgs: readonly string[]; script?: string }> = [
   ...(process.env.BENCH_VARIANTS ?? Object.keys(STANDARD).join(',')).split(',').map((key) => {
     const variant = STANDARD[key.trim()];
     if (!variant) throw new Error(`BENCH_VARIANTS: unknown variant ${key} (${Object.keys(STANDARD).join(', ')})`);
@@ -168,14 +174,14 @@ const VARIANTS: Array<{ label: string; env: Record<string, string>; script?: str
   ...(process.env.BENCH_MMAP_THRESHOLDS ?? '')
     .split(',')
     .filter(Boolean)
-    .map((t) => ({ label: `mmap threshold ${t}`, env: { MALLOC_MMAP_THRESHOLD_: t.trim() } })),
-  ...(process.env.BENCH_BASELINE ? [{ label: 'baseline build', env: { ...MALLOC_ENV }, script: process.env.BENCH_BASELINE }] : []),
+    .map((t) => ({ label: `mmap threshold ${t}`, env: { MALLOC_MMAP_THRESHOLD_: t.trim() }, nodeArgs: NODE_FLAGS })),
+  ...(process.env.BENCH_BASELINE ? [{ label: 'baseline build', env: { ...MALLOC_ENV }, nodeArgs: [], script: process.env.BENCH_BASELINE }] : []),
 ];
 
 console.log(`\nUpload memory — Node ${process.version}, ${os.cpus().length} CPUs, 1 worker, MAX_UPLOAD_MB=32; RSS of the service process, 3 s after each phase\n`);
 const results: Row[][] = [];
 for (const v of VARIANTS) {
-  const rows = await measure(v.label.replace(/[^A-Za-z0-9]+/g, '-'), v.env, v.script);
+  const rows = await measure(v.label.replace(/[^A-Za-z0-9]+/g, '-'), v.env, v.nodeArgs, v.script);
   console.log(`${v.label}: ${rows.map((r) => `${r.rss.toFixed(0)} MB`).join(', ')}`);
   results.push(rows);
 }

@@ -5,12 +5,14 @@ import { inspectUpload } from '../src/analysis/decode.js';
 import { InputError } from '../src/analysis/input-error.js';
 import { refuseNotAudio, SNIFF_BYTES } from '../src/audio-sniff.js';
 import { songWav } from '../src/index.js';
+import { NODE_FLAGS } from '../src/memory/node-flags.js';
 import { UploadBuffer } from '../src/upload-buffer.js';
-import { fixture, startTestService } from './helpers.js';
+import { fixture, multipart, readLogRecords, startServiceProcess, startTestService, tempDir, upload } from './helpers.js';
 
 /**
- * How an upload's memory is kept small: a file that is not audio is refused from its first bytes
- * (the rest is never read), and the bytes that are read go into one buffer as they arrive.
+ * How an upload's memory is kept small and given back: a file that is not audio is refused from
+ * its first bytes (the rest is never read), the bytes that are read go into one buffer, and the
+ * main thread collects its garbage once, after the last piece of work.
  */
 
 const MB = 1024 * 1024;
@@ -115,4 +117,60 @@ test('the upload is read into one buffer: sized from Content-Length, grown when 
   assert.ok(chunked.take().equals(bytes));
   // A declared length beyond the limit reserves the limit only.
   assert.equal(new UploadBuffer(2 * MB, 50 * MB).capacity, 2 * MB);
+});
+
+test('the service collects its garbage once, a delay after the last request ends, and not while one runs', { timeout: 90_000 }, async () => {
+  const logDir = tempDir('app-idle-');
+  const svc = startServiceProcess({ LOG_DIR: logDir, LOG_LEVEL: 'info' }, undefined, NODE_FLAGS);
+  try {
+    const base = await svc.url;
+    const post = async (data: Buffer, name: string): Promise<number> => {
+      const body = multipart([{ field: 'file', filename: name, data }]);
+      const res = await fetch(`${base}/api/analyze`, { method: 'POST', body: body.payload, headers: body.headers });
+      await res.arrayBuffer();
+      return res.status;
+    };
+    const records = (): Array<Record<string, any>> => readLogRecords(logDir);
+    assert.equal(records().find((r) => r.event === 'service.start')?.idle_collect, true, 'node runs with gc() exposed');
+    const firstStarted = Date.now();
+    assert.equal(await post(songWav({ seconds: 4, style: 'lick' }).wav, 'take.wav'), 200);
+    await new Promise((r) => setTimeout(r, 1000)); // less than the delay: the next request puts the collection off
+    assert.equal(await post(Buffer.from('no audio here '.repeat(1000)), 'notes.wav'), 415);
+    const lastEnded = Date.now();
+    let collections: Array<Record<string, any>> = [];
+    for (let waited = 0; waited < 30_000 && collections.length === 0; waited += 250) {
+      await new Promise((r) => setTimeout(r, 250));
+      collections = records().filter((r) => r.event === 'memory.idle_collect');
+    }
+    assert.equal(collections.length, 1, 'one collection after the requests');
+    const at = Date.parse(String(collections[0]?.time));
+    assert.ok(at >= lastEnded + 4000, `collected ${at - lastEnded} ms after the last request ended (delay 5 s)`);
+    assert.ok(at > firstStarted);
+    const c = collections[0] ?? {};
+    for (const field of ['duration_ms', 'rss_before_mb', 'rss_after_mb']) assert.equal(typeof c[field], 'number', field);
+    // Idle, no work since: no second collection.
+    await new Promise((r) => setTimeout(r, 6000));
+    assert.equal(records().filter((r) => r.event === 'memory.idle_collect').length, 1);
+  } finally {
+    svc.child.kill('SIGTERM');
+    await svc.exited;
+  }
+});
+
+test('work is marked from the request to its answer and while its job runs', async () => {
+  const service = await startTestService();
+  try {
+    assert.equal(service.idle.busy, 0);
+    const pending = upload(service, songWav({ seconds: 4, style: 'lick' }).wav, 'take.wav');
+    let seenDuringJob = -1;
+    for (let i = 0; i < 200 && seenDuringJob < 0; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      if (service.pool.running > 0) seenDuringJob = service.idle.busy;
+    }
+    assert.ok(seenDuringJob >= 2, `request and job both marked while the job runs (busy ${seenDuringJob})`);
+    assert.equal((await pending).status, 200);
+    assert.equal(service.idle.busy, 0, 'all work ended with the answer');
+  } finally {
+    await service.shutdown('test done');
+  }
 });
