@@ -43,4 +43,5 @@ USER 10001:10001
 EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 8000) + '/api/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-CMD ["node", "dist/src/main.js"]
+# --expose-gc: the service collects its garbage once when it goes idle (packages/app/src/memory/node-flags.ts).
+CMD ["node", "--expose-gc", "dist/src/main.js"]

@@ -23,6 +23,7 @@ import readline from 'node:readline';
 import { writeSongWav } from '../src/index.js';
 import { startServiceProcess } from '../test/helpers.js';
 import { MALLOC_ENV } from '../src/memory/malloc-env.js';
+import { NODE_FLAGS } from '../src/memory/node-flags.js';
 
 const LENGTHS = (process.env.BENCH_LENGTHS ?? '30,180,600,1800').split(',').map(Number);
 const CONSECUTIVE = Number(process.env.BENCH_CONSECUTIVE ?? 20);
@@ -33,14 +34,18 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'analyze-bench-'));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // The service runs as its own process, as in production: its RSS is its own, read from /api/health.
-// With the malloc setting the image sets (MALLOC_ENV).
-const service = startServiceProcess({
-  LOG_DIR: path.join(dir, 'logs'),
-  MAX_UPLOAD_MB: '1024',
-  MAX_AUDIO_MINUTES: '240',
-  ANALYSIS_WORKERS: String(os.availableParallelism()),
-  ...MALLOC_ENV,
-});
+// With the node flags and the malloc setting the image runs it with (NODE_FLAGS, MALLOC_ENV).
+const service = startServiceProcess(
+  {
+    LOG_DIR: path.join(dir, 'logs'),
+    MAX_UPLOAD_MB: '1024',
+    MAX_AUDIO_MINUTES: '240',
+    ANALYSIS_WORKERS: String(os.availableParallelism()),
+    ...MALLOC_ENV,
+  },
+  undefined,
+  NODE_FLAGS,
+);
 const server = service.child;
 const base = await service.url;
 const health = async (): Promise<{ workers: number; memory: { rss_mb: number } }> => (await (await fetch(`${base}/api/health`)).json()) as { workers: number; memory: { rss_mb: number } };

@@ -1,7 +1,9 @@
 import type { FastifyRequest } from 'fastify';
 import type { MultipartFile } from '@fastify/multipart';
+import { refuseNotAudio, SNIFF_BYTES } from './audio-sniff.js';
 import { ApiError } from './errors.js';
 import { sanitizeFileName } from './file-name.js';
+import { UploadBuffer } from './upload-buffer.js';
 import { watchUpload, type UploadWatch } from './upload-watch.js';
 
 /** Reading the upload of POST /api/analyze: one file from a multipart/form-data body, within the limits. */
@@ -19,8 +21,10 @@ export interface Upload {
 /**
  * Reads one file part to its end. Over `limit` bytes busboy stops feeding the stream (its 'limit'
  * event) but does not end it: the read stops there at once (413), without waiting for the rest.
+ * A file whose first bytes are no audio the service reads is refused (415) as soon as they are
+ * in, in the same way: nothing more of it is read or kept.
  */
-async function readFile(file: MultipartFile, limit: number, watch: UploadWatch): Promise<Buffer> {
+async function readFile(file: MultipartFile, limit: number, watch: UploadWatch, expectedBytes: number | null): Promise<Buffer> {
   const stream = file.file;
   const tooLarge = (): ApiError => new ApiError('file_too_large', `the upload is larger than the limit of ${Math.round(limit / MB)} MB`);
   const overLimit = new Promise<never>((_, reject) => {
@@ -30,19 +34,32 @@ async function readFile(file: MultipartFile, limit: number, watch: UploadWatch):
     });
   });
   const collect = (async () => {
-    const chunks: Buffer[] = [];
-    let size = 0;
+    const received = new UploadBuffer(limit, expectedBytes);
+    let sniffed = false;
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       watch.progress();
-      chunks.push(chunk);
-      size += chunk.length;
+      received.append(chunk);
+      if (!sniffed && received.length >= SNIFF_BYTES) {
+        sniffed = true;
+        // Not audio: refused now, the stream destroyed as the loop ends, the rest never read.
+        const refusal = refuseNotAudio(received.head(SNIFF_BYTES));
+        if (refusal) throw refusal;
+      }
     }
     if (stream.truncated) throw tooLarge();
-    return Buffer.concat(chunks, size);
+    const refusal = !sniffed && received.length > 0 ? refuseNotAudio(received.head(SNIFF_BYTES)) : null;
+    if (refusal) throw refusal;
+    return received.take();
   })();
   collect.catch(() => {}); // after a 'limit', overLimit carries the answer
   overLimit.catch(() => {});
   return Promise.race([collect, overLimit]);
+}
+
+/** The request's Content-Length (the file is at most that long), or null when it is sent chunked. */
+function declaredLength(request: FastifyRequest): number | null {
+  const declared = Number(request.headers['content-length']);
+  return Number.isSafeInteger(declared) && declared > 0 ? declared : null;
 }
 
 /**
@@ -67,7 +84,7 @@ async function readParts(request: FastifyRequest, limit: number, watch: UploadWa
     if (upload) throw new ApiError('too_many_files', "send one recording per request, in the field 'file'");
     let bytes: Buffer;
     try {
-      bytes = await readFile(file, limit, watch);
+      bytes = await readFile(file, limit, watch, declaredLength(request));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE') await parts.next(); // throws the reason, if there is one
       throw err;

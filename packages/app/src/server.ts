@@ -10,6 +10,7 @@ import type { AppConfig } from './config.js';
 import { clientErrorHandler } from './client-error.js';
 import { ApiError, ERROR_STATUS, type ErrorCode } from './errors.js';
 import type { MemoryWatch } from './memory/watch.js';
+import type { IdleCollector } from './memory/idle-collect.js';
 import type { Metrics } from './metrics.js';
 import { analyzeRoute } from './routes/analyze.js';
 import { healthRoutes } from './routes/health.js';
@@ -23,6 +24,8 @@ export interface ServerDeps {
   pool: AnalysisPool;
   progress: ProgressRouter;
   memory: MemoryWatch;
+  /** Collects the main thread's garbage once the analysis route goes quiet. */
+  idle: IdleCollector;
   metrics: Metrics;
   state: ServiceState;
 }

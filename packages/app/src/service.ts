@@ -8,6 +8,7 @@ import { loadConfig, type AppConfig } from './config.js';
 import { buildCrashReport } from './forensics/crash-report.js';
 import { readPreviousRun } from './forensics/previous-run.js';
 import { readMemoryLimit, readOomKillCount } from './memory/cgroup.js';
+import { exposedGc, IdleCollector } from './memory/idle-collect.js';
 import { MemoryWatch } from './memory/watch.js';
 import { Metrics } from './metrics.js';
 import { buildServer } from './server.js';
@@ -17,6 +18,8 @@ export interface Service {
   readonly app: FastifyInstance;
   readonly logging: Logging;
   readonly pool: AnalysisPool;
+  /** The main thread's collection after work (see memory/idle-collect.ts). */
+  readonly idle: IdleCollector;
   readonly state: ServiceState;
   readonly config: AppConfig;
   /** Stops accepting, lets analyses finish within the grace period, then stops them, flushes the log. */
@@ -38,6 +41,9 @@ function packageVersion(): string {
   }
 }
 
+/** How long the analysis route must be quiet before the main thread's garbage is collected. */
+const IDLE_COLLECT_DELAY_MS = 5000;
+
 /** After the grace period: how long the stopped analyses' 503s have to go out before every connection is closed. */
 const CLOSE_CONNECTIONS_AFTER_ABORT_MS = 1000;
 
@@ -52,6 +58,14 @@ export async function createService(options: ServiceOptions = {}): Promise<Servi
   const log = logging.logger.child({ module: 'service' });
   const limit = readMemoryLimit(config.memoryLimitOverrideBytes);
   const progress = new ProgressRouter();
+  const idle = new IdleCollector({
+    collect: exposedGc(),
+    delayMs: IDLE_COLLECT_DELAY_MS,
+    onCollected: (c) =>
+      logging.logger
+        .child({ module: 'memory' })
+        .info({ event: 'memory.idle_collect', duration_ms: Math.round(c.ms), rss_before_mb: mb(c.rssBeforeBytes), rss_after_mb: mb(c.rssAfterBytes) }, 'collected the garbage of the last requests'),
+  });
   const pool = new AnalysisPool(
     {
       workers: config.workers,
@@ -60,6 +74,7 @@ export async function createService(options: ServiceOptions = {}): Promise<Servi
       retireHeapBytes: config.workerRetireHeapBytes,
       split: config.analysisSplit,
       guard: { mode: config.memoryGuard, mbPerAudioMinute: config.memoryGuardMbPerMinute, limitBytes: limit.bytes },
+      beginWork: () => idle.begin(),
     },
     (event) => progress.dispatch(event),
   );
@@ -87,7 +102,7 @@ export async function createService(options: ServiceOptions = {}): Promise<Servi
     memoryLimitBytes: () => limit.bytes,
     memoryUsageRatio: () => memory.usageRatio(),
   });
-  const app = await buildServer({ config, logging, pool, progress, memory, metrics, state });
+  const app = await buildServer({ config, logging, pool, progress, memory, idle, metrics, state });
   const oomKills = readOomKillCount();
   log.info(
     {
@@ -100,6 +115,7 @@ export async function createService(options: ServiceOptions = {}): Promise<Servi
       workers: config.workers,
       queue_max: config.queueMax,
       memory_guard: config.memoryGuard,
+      idle_collect: idle.enabled,
       log_file: logging.currentFile(),
       log_owner: logging.owner(),
     },
@@ -137,11 +153,12 @@ export async function createService(options: ServiceOptions = {}): Promise<Servi
         clearTimeout(grace);
         clearTimeout(closeRest);
         await pool.close();
+        idle.cancel();
       }
       log.info({ event: 'service.stop', reason, uptime_seconds: Math.round((Date.now() - state.startedAt) / 1000) }, 'stopped cleanly');
       await logging.close();
     })();
     return stopping;
   };
-  return { app, logging, pool, state, config, shutdown };
+  return { app, logging, pool, idle, state, config, shutdown };
 }

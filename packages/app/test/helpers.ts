@@ -101,8 +101,8 @@ export function whenListening(child: ChildProcess): Pick<ServiceProcess, 'exited
 }
 
 /** The service as its own process (dist/src/main.js by default), on a free port of 127.0.0.1. */
-export function startServiceProcess(env: Record<string, string>, script = mainScript): ServiceProcess {
-  const child = spawn(process.execPath, [script], {
+export function startServiceProcess(env: Record<string, string>, script = mainScript, nodeArgs: readonly string[] = []): ServiceProcess {
+  const child = spawn(process.execPath, [...nodeArgs, script], {
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_STDOUT: 'off', ANALYSIS_WORKERS: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -94,6 +94,15 @@ function head(contentType: string, contentLength?: number, extra = ''): string {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** `size` bytes that start as a WAV file does: a file whose first bytes are not audio is refused (415) before these limits matter. */
+function audioLike(size: number, fill = 0): Buffer {
+  const b = Buffer.alloc(size, fill);
+  b.write('RIFF', 0, 'latin1');
+  b.writeUInt32LE(Math.max(0, size - 8), 4);
+  b.write('WAVEfmt ', 8, 'latin1');
+  return b;
+}
+
 test('multipart parts the parser skips (line break in the file name, no Content-Disposition) never leave a request unanswered', async () => {
   const dispositions = [
     'Content-Disposition: form-data; name="file"; filename="a\nb.wav"\r\n',
@@ -117,7 +126,7 @@ test('an upload that stops arriving is ended with 408 after UPLOAD_IDLE_SECONDS,
   const res = await raw((s) => {
     s.write(head('multipart/form-data; boundary=XYZ', 500_000));
     s.write('--XYZ\r\nContent-Disposition: form-data; name="file"; filename="a.wav"\r\nContent-Type: audio/wav\r\n\r\n');
-    s.write(Buffer.alloc(20_000));
+    s.write(audioLike(20_000));
   });
   assert.equal(res.status, 408, res.body);
   assert.equal((JSON.parse(res.body) as { error: string }).error, 'request_timeout');
@@ -155,12 +164,13 @@ test('a chunked upload over the limit is answered 413 as soon as the limit is cr
     s.write(`${part.length.toString(16)}\r\n`);
     s.write(part);
     s.write('\r\n');
-    const piece = Buffer.alloc(64 * 1024, 1);
+    let piece = audioLike(64 * 1024, 1);
     while (sent < total && !answered && !s.destroyed) {
       s.write(`${piece.length.toString(16)}\r\n`);
       s.write(piece);
       s.write('\r\n');
       sent += piece.length;
+      piece = Buffer.alloc(64 * 1024, 1);
       await sleep(2);
     }
   }, 30_000);
@@ -195,7 +205,7 @@ test('a client that goes away mid-upload is logged as info, never as an error; t
     const s = net.connect(port, host, () => {
       s.write(head('multipart/form-data; boundary=XYZ', 400_000));
       s.write('--XYZ\r\nContent-Disposition: form-data; name="file"; filename="a.wav"\r\nContent-Type: audio/wav\r\n\r\n');
-      s.write(Buffer.alloc(50_000), () => setTimeout(() => s.destroy(), 100));
+      s.write(audioLike(50_000), () => setTimeout(() => s.destroy(), 100));
     });
     s.on('close', () => resolve());
     s.on('error', () => {});

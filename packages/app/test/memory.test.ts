@@ -4,7 +4,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readMemoryLimit, readOomKillCount } from '../src/memory/cgroup.js';
+import { IdleCollector } from '../src/memory/idle-collect.js';
 import { MALLOC_ENV } from '../src/memory/malloc-env.js';
+import { NODE_FLAGS } from '../src/memory/node-flags.js';
 import { MemoryWatch, type PressureEvent } from '../src/memory/watch.js';
 import { songWav } from '../src/index.js';
 import { startTestService, tempDir, upload } from './helpers.js';
@@ -95,13 +97,64 @@ test('during a real analysis under a small limit, memory.pressure WARN records n
   }
 });
 
-test('the image and `pnpm start` run the service with the malloc setting that lets RSS come back (MALLOC_ENV)', () => {
+test('the image and `pnpm start` run node with the same flags (NODE_FLAGS) and malloc setting (MALLOC_ENV)', () => {
   const repo = fileURLToPath(new URL('../../../../', import.meta.url));
   const dockerfile = fs.readFileSync(path.join(repo, 'Dockerfile'), 'utf8');
   const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
-  const start = (JSON.parse(fs.readFileSync(path.join(repo, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
+  const scripts = (file: string): Record<string, string> => (JSON.parse(fs.readFileSync(path.join(repo, file), 'utf8')) as { scripts: Record<string, string> }).scripts;
+  const start = scripts('package.json').start ?? '';
+  const appStart = scripts('packages/app/package.json').start ?? '';
   for (const [name, value] of Object.entries(MALLOC_ENV)) {
     assert.match(runtime, new RegExp(`^ENV ${name}=${value}$`, 'm'), `the runtime stage sets ${name}=${value}`);
     assert.match(start, new RegExp(`\\b${name}=${value} node `), `pnpm start sets ${name}=${value}`);
   }
+  // The image's command, exactly: node, the flags, the service.
+  const cmd = [...runtime.matchAll(/^CMD (\[.*\])$/gm)].at(-1)?.[1];
+  assert.deepEqual(JSON.parse(cmd ?? '[]'), ['node', ...NODE_FLAGS, 'dist/src/main.js'], 'the image runs node with NODE_FLAGS');
+  // pnpm start (root, and the app package's own): node, the same flags, the service.
+  assert.match(start, new RegExp(`(^|&& |\\s)(\\w+=\\S+ )*node ${NODE_FLAGS.join(' ')} packages/app/dist/src/main\\.js$`), `root start: ${start}`);
+  assert.equal(appStart, `node ${NODE_FLAGS.join(' ')} dist/src/main.js`);
+  // And nothing else passes node flags another way (NODE_OPTIONS would reach every node the image runs).
+  assert.doesNotMatch(runtime, /NODE_OPTIONS/);
+  assert.doesNotMatch(start, /NODE_OPTIONS/);
+});
+
+test('the idle collection runs once, a delay after the last piece of work ends, never while work runs', async () => {
+  const collected: number[] = [];
+  const idle = new IdleCollector({ collect: () => collected.push(performance.now()), delayMs: 40, readRss: () => 1 });
+  const wait = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+  // Nothing done yet: nothing to collect.
+  assert.equal(idle.scheduled, false);
+  const request = idle.begin();
+  const job = idle.begin();
+  assert.equal(idle.busy, 2);
+  request();
+  request(); // ending twice counts once
+  assert.equal(idle.busy, 1);
+  assert.equal(idle.scheduled, false, 'a job still runs');
+  await wait(80);
+  assert.deepEqual(collected, [], 'no collection while a job runs');
+  const ended = performance.now();
+  job();
+  assert.equal(idle.scheduled, true);
+  // New work within the delay puts the collection off until it ends too.
+  await wait(10);
+  const next = idle.begin();
+  assert.equal(idle.scheduled, false);
+  await wait(80);
+  assert.deepEqual(collected, [], 'work began before the delay passed');
+  const lastEnded = performance.now();
+  next();
+  await wait(120);
+  assert.equal(collected.length, 1, 'one collection');
+  assert.ok((collected[0] ?? 0) - lastEnded >= 35, 'after the delay');
+  assert.ok((collected[0] ?? 0) > ended);
+  // Idle again, no work since: no second collection.
+  await wait(100);
+  assert.equal(collected.length, 1);
+  // Without gc() (node without --expose-gc) nothing is scheduled.
+  const off = new IdleCollector({ collect: null, delayMs: 1 });
+  off.begin()();
+  assert.equal(off.enabled, false);
+  assert.equal(off.scheduled, false);
 });

@@ -96,24 +96,30 @@ for (const seconds of [12, 65]) {
 }
 
 test('a refusal found after the upload was read is an error event with the status the JSON request would answer, logged and counted', async () => {
-  const { status, events } = await streamUpload(Buffer.from('Autumn Leaves\nBlue Bossa\n'), 'setlist.txt', 'text/plain');
+  // A RIFF/WAVE header with no audio after it: only decoding it finds that out.
+  const hollow = Buffer.concat([Buffer.from('RIFF\x10\x00\x00\x00WAVE'), Buffer.alloc(100, 7)]);
+  const { status, events } = await streamUpload(hollow, 'hollow.wav');
   assert.equal(status, 200);
   const last = events.at(-1);
   assert.equal(last?.event, 'error');
-  assert.equal(last?.data.error, 'unsupported_format');
-  assert.equal(last?.data.status, ERROR_STATUS.unsupported_format);
-  assert.match(last?.data.message, /not audio/);
+  assert.equal(last?.data.error, 'corrupt_audio');
+  assert.equal(last?.data.status, ERROR_STATUS.corrupt_audio);
+  assert.match(last?.data.message, /no audio could be decoded/);
   const requestId = events[0]?.data.request_id;
   const rejected = service.records().find((r) => r.event === 'request.rejected' && r.request_id === requestId);
-  assert.equal(rejected?.reason, 'unsupported_format');
+  assert.equal(rejected?.reason, 'corrupt_audio');
   const metrics = await (await fetch(`${origin}/metrics`)).text();
-  assert.match(metrics, /guitar_backend_rejected_requests_total\{reason="unsupported_format"\} [1-9]/);
+  assert.match(metrics, /guitar_backend_rejected_requests_total\{reason="corrupt_audio"\} [1-9]/);
 });
 
 test('refusals before the upload is read keep their status and JSON body, even when events were asked for', async () => {
   const res = await fetch(`${origin}/api/analyze`, { method: 'POST', body: '{}', headers: { accept: 'text/event-stream', 'content-type': 'application/json' } });
   assert.equal(res.status, 415);
   assert.deepEqual(Object.keys((await res.json()) as object), ['error', 'message']);
+  // A file that is not audio is refused from its first bytes, before the stream opens.
+  const notAudio = await streamUpload(Buffer.from('Autumn Leaves\nBlue Bossa\n'), 'setlist.txt', 'text/plain');
+  assert.equal(notAudio.status, 415);
+  assert.equal(notAudio.events[0]?.data.error, 'unsupported_format');
 
   // The only worker busy and no queue: 503 with Retry-After, before any byte of the second upload is read.
   const busy = streamUpload(songWav({ seconds: 30, style: 'lick' }).wav, 'first.wav');

@@ -46,7 +46,7 @@ test('HEALTHCHECK asks /api/health on the port the service listens on; EXPOSE ma
   assert.match(health, /process\.env\.PORT \|\| 8000/);
   assert.deepEqual(all('EXPOSE'), ['8000']);
   assert.match(all('ENV').join(' '), /PORT=8000/);
-  assert.deepEqual(all('CMD').at(-1), '["node", "dist/src/main.js"]');
+  assert.deepEqual(all('CMD').at(-1), '["node", "--expose-gc", "dist/src/main.js"]');
 });
 
 test('what the Dockerfile copies into the image (pnpm deploy --prod) runs on its own and answers its HEALTHCHECK', { timeout: 180_000 }, async () => {

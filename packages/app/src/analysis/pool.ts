@@ -12,6 +12,8 @@ export interface PoolOptions {
   queueMax: number;
   maxAudioSeconds: number;
   retireHeapBytes: number;
+  /** Marks each job as work in progress (the idle collector); returns the job's end. */
+  beginWork?: () => () => void;
 }
 
 /** Why a task did not produce an outcome. */
@@ -102,6 +104,7 @@ export class AnalysisPool {
     const controller = new AbortController();
     this.controllers.add(controller);
     this.active++;
+    const endWork = this.options.beginWork?.();
     try {
       return (await this.piscina.run(
         { requestId, bytes, guard: this.options.guard, split: this.options.split, maxAudioSeconds: this.options.maxAudioSeconds, retireHeapBytes: this.options.retireHeapBytes, ...(hints ? { hints } : {}) },
@@ -118,6 +121,7 @@ export class AnalysisPool {
     } finally {
       this.active--;
       this.controllers.delete(controller);
+      endWork?.();
     }
   }
 

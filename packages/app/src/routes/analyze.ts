@@ -24,7 +24,7 @@ function ownArrayBuffer(bytes: Buffer): ArrayBuffer {
 
 /** `report` maps, counts and logs an error as the error handler does (for errors sent on the progress stream). */
 export function analyzeRoute(app: FastifyInstance, deps: ServerDeps, report: (request: FastifyRequest, err: unknown) => ApiError): void {
-  const { pool, memory, metrics, progress, config, state } = deps;
+  const { pool, memory, idle, metrics, progress, config, state } = deps;
 
   app.post(
     '/api/analyze',
@@ -43,7 +43,9 @@ export function analyzeRoute(app: FastifyInstance, deps: ServerDeps, report: (re
       },
       // Before the body is read: a declared length beyond the limit is refused at once (the error
       // handler closes the connection, so the client stops sending).
-      onRequest: async (request) => {
+      onRequest: async (request, reply) => {
+        // Work until the answer is sent (or the client is gone): the idle collection waits for it.
+        reply.raw.once('close', idle.begin());
         const declared = Number(request.headers['content-length']);
         if (Number.isFinite(declared) && declared > config.maxUploadBytes + MULTIPART_ALLOWANCE) {
           throw new ApiError('file_too_large', `the upload is larger than the limit of ${Math.round(config.maxUploadBytes / MB)} MB (Content-Length: ${declared})`);
