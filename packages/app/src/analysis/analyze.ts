@@ -26,8 +26,6 @@ export const SPLIT_MIN_SECONDS = 60;
 type HelperAnswer<K extends HelperMessage['kind']> = Extract<HelperMessage, { kind: K }>;
 
 interface Helper {
-  /** The loudness, which the helper computes first. */
-  loudness: Promise<HelperAnswer<'loudness'>>;
   /** Sends the onsets and the tuning; settles with the notes. */
   notes: (request: NotesRequest) => Promise<HelperAnswer<'notes'>>;
   stop: () => Promise<number>;
@@ -62,10 +60,7 @@ function startHelper(input: HelperInput, countEvents: (n: number) => void): Help
     if (failure) return Promise.reject(failure);
     return new Promise((resolve, reject) => waiting.push({ kind, resolve: (m) => resolve(m as HelperAnswer<K>), reject }));
   };
-  const loudness = answer('loudness');
-  loudness.catch(() => {}); // handled by the caller; never an unhandled rejection
   return {
-    loudness,
     notes: (request) => {
       worker.postMessage(request);
       return answer('notes');
@@ -112,10 +107,9 @@ export async function analyzeAudio(
   const resampled = await step('resample', () => resample(audio.mono, audio.sampleRate, ANALYSIS_RATE));
   const seconds = resampled.length / ANALYSIS_RATE;
   const silent = isSilent(resampled);
-  // A long recording is analysed on two threads: the signal moves into shared memory, a helper
-  // thread (its own essentia, its own copy in its WebAssembly heap) runs the loudness while this one
-  // computes the spectrogram and the onsets, then the notes while this one tracks the beats and
-  // reads the key and the chords.
+  // A long recording is analysed on two threads: the signal moves into shared memory and a helper
+  // thread (plain JavaScript: no essentia instance to load per analysis) reads the notes while this
+  // one measures the loudness, tracks the beats and reads the key and the chords.
   const split = options.split && !silent && seconds >= SPLIT_MIN_SECONDS;
   let signal = resampled;
   if (split) {
@@ -133,8 +127,9 @@ export async function analyzeAudio(
       analysis_sample_rate: ANALYSIS_RATE,
       silent,
     };
-    const loudnessHere = (): Promise<Loudness> =>
-      step('loudness', () => analyzeLoudness(essentia, signal, scope.keep(essentia.arrayToVector(signal)), ANALYSIS_RATE));
+    // DynamicComplexity reads the spectrogram's half-rate signal when there is one (see loudness.ts).
+    const loudnessHere = (whole: Float32Array, wholeRate: number): Promise<Loudness> =>
+      step('loudness', () => analyzeLoudness(essentia, signal, scope.keep(essentia.arrayToVector(whole)), ANALYSIS_RATE, wholeRate));
     const processing = (): AnalysisResult['processing'] => ({
       decode_ms: 0,
       algorithms_ms: algorithms,
@@ -145,7 +140,7 @@ export async function analyzeAudio(
       // Pure silence is a valid recording: an answer with nothing detected, not an error.
       return {
         audio: audioFacts,
-        loudness: await loudnessHere(),
+        loudness: await loudnessHere(signal, ANALYSIS_RATE),
         tempo: { bpm: null, confidence: 0, beats: [], candidates: [] },
         key: null,
         tuning: null,
@@ -155,12 +150,6 @@ export async function analyzeAudio(
         processing: processing(),
       };
     }
-    const loudnessHelped = helper?.loudness.then((answer) => {
-      Object.assign(algorithms, answer.algorithms);
-      return answer.loudness;
-    });
-    loudnessHelped?.catch(() => {}); // awaited below; never an unhandled rejection
-    const loudness = loudnessHelped ?? (await loudnessHere());
     const hints = options.hints ?? {};
     // One spectral representation (log-mel spectrogram and its onset envelope) feeds onsets, tempo and beats.
     const { envelope, onsets } =
@@ -173,11 +162,12 @@ export async function analyzeAudio(
     const tuning = await step('tuning', () => estimateTuning(signal, ANALYSIS_RATE, onsets.times));
     const tuningCents = tuning?.cents_from_a440 ?? 0;
     // Split, the notes are read on the helper thread while this one goes on.
-    const notesHelped = helper?.notes({ onsets: onsets.times, seconds, tuningCents }).then((answer) => {
+    const notesHelped = helper?.notes({ onsets: onsets.times, seconds, tuningCents, wasmHeapBytes: loaded.heapBytes() }).then((answer) => {
       Object.assign(algorithms, answer.algorithms);
       return answer.notes;
     });
     notesHelped?.catch(() => {}); // awaited below; never an unhandled rejection
+    const loudness = envelope ? await loudnessHere(envelope.signal, envelope.sampleRate) : await loudnessHere(signal, ANALYSIS_RATE);
     const rhythm: Rhythm =
       envelope && seconds >= RHYTHM_MIN_SECONDS ? await step('rhythm', () => analyzeRhythm(envelope, onsets.times)) : { bpm: null, confidence: 0, beats: [] };
     const meter = await step('meter', () => {
@@ -199,7 +189,7 @@ export async function analyzeAudio(
     const notes: Note[] = notesHelped ? await notesHelped : await step('notes', () => detectNotes(signal, ANALYSIS_RATE, onsets.times, seconds, tuningCents));
     return {
       audio: audioFacts,
-      loudness: await loudness,
+      loudness,
       tempo: meter
         ? { bpm: meter.bpm, confidence: Number(beatRegularity(meter.beats).toFixed(3)), beats: meter.beats, candidates: meter.candidates }
         : { ...rhythm, candidates: [] },

@@ -33,6 +33,8 @@ export interface OnsetEnvelope {
   bands: number;
   /** Frames per second; frame i is centred at i / frameRate seconds. */
   frameRate: number;
+  /** The signal the STFT read (decimated to `sampleRate`; the input itself when it was not), for whoever needs the whole signal at that rate. */
+  signal: Float32Array;
   /** The decimated signal's rate and the STFT's sizes, for whoever reads the spectrogram. */
   sampleRate: number;
   frameSize: number;
@@ -197,5 +199,5 @@ export function onsetEnvelope(signal: Float32Array, sampleRate: number): OnsetEn
     }
     strength[f] = s / MEL_BANDS;
   }
-  return { strength, logMel, power, bands: MEL_BANDS, frameRate: rate / hopSize, sampleRate: rate, frameSize, hopSize };
+  return { strength, logMel, power, signal: x, bands: MEL_BANDS, frameRate: rate / hopSize, sampleRate: rate, frameSize, hopSize };
 }
