@@ -4,7 +4,7 @@ import { estimateKey, type KeyAnswer } from './key.js';
 import { analyzeLoudness, isSilent } from './loudness.js';
 import { chooseMeter, onsetAccents, type MeterHints } from './meter.js';
 import { detectNotes } from './notes.js';
-import { onsetEnvelope } from './onset-envelope.js';
+import { finishEnvelope, onsetEnvelope, planSpectrogram, spectrogramFrames, type OnsetEnvelope } from './onset-envelope.js';
 import { onsetTiming, pickOnsets } from './onsets.js';
 import { resample } from './resample.js';
 import { analyzeRhythm, beatRegularity, type Rhythm } from './rhythm.js';
@@ -12,7 +12,7 @@ import { estimateTuning } from './tuning.js';
 import type { AnalysisHints, AnalysisResult, Note, ProgressEvent, Stage } from './types.js';
 import type { DecodedAudio } from './decode.js';
 import { Worker } from 'node:worker_threads';
-import type { HelperInput, HelperMessage, NotesRequest } from './helper-worker.js';
+import type { FramesRequest, HelperInput, HelperMessage, NotesRequest } from './helper-worker.js';
 import type { Loudness } from './loudness.js';
 
 /** Shorter recordings get no tempo: under two slow beats nothing repeats to tell one. */
@@ -26,8 +26,10 @@ export const SPLIT_MIN_SECONDS = 60;
 type HelperAnswer<K extends HelperMessage['kind']> = Extract<HelperMessage, { kind: K }>;
 
 interface Helper {
+  /** Sends frames of a shared spectrogram to fill; settles with their loudest log-mel value. */
+  frames: (request: Omit<FramesRequest, 'kind'>) => Promise<HelperAnswer<'frames'>>;
   /** Sends the onsets and the tuning; settles with the notes. */
-  notes: (request: NotesRequest) => Promise<HelperAnswer<'notes'>>;
+  notes: (request: Omit<NotesRequest, 'kind'>) => Promise<HelperAnswer<'notes'>>;
   stop: () => Promise<number>;
 }
 
@@ -61,12 +63,26 @@ function startHelper(input: HelperInput, countEvents: (n: number) => void): Help
     return new Promise((resolve, reject) => waiting.push({ kind, resolve: (m) => resolve(m as HelperAnswer<K>), reject }));
   };
   return {
+    frames: (request) => {
+      worker.postMessage({ kind: 'frames', ...request } satisfies FramesRequest);
+      return answer('frames');
+    },
     notes: (request) => {
-      worker.postMessage(request);
+      worker.postMessage({ kind: 'notes', ...request } satisfies NotesRequest);
       return answer('notes');
     },
     stop: () => worker.terminate(),
   };
+}
+
+/** The onset envelope with the spectrogram's later half of the frames filled by the helper thread meanwhile (the same frames as on one). */
+async function envelopeOnTwoThreads(signal: Float32Array, helper: Helper): Promise<OnsetEnvelope> {
+  const plan = planSpectrogram(signal, ANALYSIS_RATE, true);
+  const half = Math.floor(plan.frames / 2);
+  const there = helper.frames({ plan, from: half, to: plan.frames });
+  there.catch(() => {}); // awaited below; never an unhandled rejection
+  const here = spectrogramFrames(plan, 0, half);
+  return finishEnvelope(plan, Math.max(here, (await there).maxDb));
 }
 
 /** The rate the analysis reads the signal at (essentia's KeyExtractor assumes it). */
@@ -108,7 +124,8 @@ export async function analyzeAudio(
   const seconds = resampled.length / ANALYSIS_RATE;
   const silent = isSilent(resampled);
   // A long recording is analysed on two threads: the signal moves into shared memory and a helper
-  // thread (plain JavaScript: no essentia instance to load per analysis) reads the notes while this
+  // thread (plain JavaScript: no essentia instance to load per analysis) computes half of the
+  // spectrogram's frames while this one computes the other half, then reads the notes while this
   // one measures the loudness, tracks the beats and reads the key and the chords.
   const split = options.split && !silent && seconds >= SPLIT_MIN_SECONDS;
   let signal = resampled;
@@ -154,8 +171,8 @@ export async function analyzeAudio(
     // One spectral representation (log-mel spectrogram and its onset envelope) feeds onsets, tempo and beats.
     const { envelope, onsets } =
       seconds >= ONSETS_MIN_SECONDS
-        ? await step('onsets', () => {
-            const computed = onsetEnvelope(signal, ANALYSIS_RATE);
+        ? await step('onsets', async () => {
+            const computed = helper ? await envelopeOnTwoThreads(signal, helper) : onsetEnvelope(signal, ANALYSIS_RATE);
             return { envelope: computed, onsets: pickOnsets(computed.strength, computed.frameRate) };
           })
         : { envelope: null, onsets: { times: [], rate: 0 } };

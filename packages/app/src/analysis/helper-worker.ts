@@ -1,6 +1,7 @@
 /**
- * The helper thread of a split analysis, on the shared signal: once the analysis worker sends the
- * onsets and the tuning, it reads the notes (while the worker measures the loudness, tracks the
+ * The helper thread of a split analysis, on the shared signal: it fills the frames of the
+ * spectrogram the analysis worker asks for (the worker fills the others meanwhile), then, once the
+ * worker sends the onsets and the tuning, it reads the notes (while the worker measures the loudness, tracks the
  * beats and reads the key and chords). Plain JavaScript: starting it loads no essentia instance.
  * It posts progress straight to the main thread (PROGRESS_CHANNEL) and its result to its parent,
  * which terminates it.
@@ -8,6 +9,7 @@
 import { BroadcastChannel, parentPort, workerData } from 'node:worker_threads';
 import { PROGRESS_CHANNEL } from './progress-channel.js';
 import { detectNotes } from './notes.js';
+import { spectrogramFrames, type SpectrogramPlan } from './onset-envelope.js';
 import type { Note, ProgressEvent, Stage } from './types.js';
 
 export interface HelperInput {
@@ -16,8 +18,17 @@ export interface HelperInput {
   sampleRate: number;
 }
 
+/** Frames from..to-1 of a spectrogram in shared memory to fill. */
+export interface FramesRequest {
+  kind: 'frames';
+  plan: SpectrogramPlan;
+  from: number;
+  to: number;
+}
+
 /** What the analysis worker sends once it knows the onsets and the tuning. */
 export interface NotesRequest {
+  kind: 'notes';
   onsets: number[];
   seconds: number;
   tuningCents: number;
@@ -27,6 +38,7 @@ export interface NotesRequest {
 
 /** `eventsSent`: progress events posted since the previous message. */
 export type HelperMessage =
+  | { kind: 'frames'; eventsSent: number; maxDb: number }
   | { kind: 'notes'; eventsSent: number; notes: Note[]; algorithms: Record<string, number> }
   | { kind: 'error'; message: string; eventsSent: number };
 
@@ -60,13 +72,17 @@ function finish(): void {
   port?.close();
 }
 
-port?.once('message', (request: NotesRequest) => {
+port?.on('message', (request: FramesRequest | NotesRequest) => {
   try {
+    if (request.kind === 'frames') {
+      send({ kind: 'frames', eventsSent, maxDb: spectrogramFrames(request.plan, request.from, request.to) });
+      return;
+    }
     const { value: notes, algorithms } = step('notes', request.wasmHeapBytes, () => detectNotes(input.signal, input.sampleRate, request.onsets, request.seconds, request.tuningCents));
     send({ kind: 'notes', eventsSent, notes, algorithms });
+    finish();
   } catch (err) {
     send({ kind: 'error', message: err instanceof Error ? err.message : String(err), eventsSent });
-  } finally {
     finish();
   }
 });
