@@ -27,7 +27,10 @@ export function analyzeLoudness(essentia: EssentiaApi, signal: Float32Array, vec
   for (let start = 0; start < signal.length; start += size) {
     const end = Math.min(signal.length, start + size);
     let sum = 0;
-    for (let i = start; i < end; i++) sum += (signal[i] ?? 0) ** 2;
+    for (let i = start; i < end; i++) {
+      const v = signal[i]!;
+      sum += v * v;
+    }
     rmsDb.push(Number(toDb(Math.sqrt(sum / (end - start))).toFixed(1)));
   }
   const audible = rmsDb.filter((d) => d > -60).sort((a, b) => a - b);
@@ -43,10 +46,7 @@ export function analyzeLoudness(essentia: EssentiaApi, signal: Float32Array, vec
 
 /** True when the whole signal is below -80 dBFS. */
 export function isSilent(signal: Float32Array): boolean {
-  let peak = 0;
-  for (let i = 0; i < signal.length; i++) {
-    const v = Math.abs(signal[i] ?? 0);
-    if (v > peak) peak = v;
-  }
-  return peak < 1e-4;
+  // Stops at the first sample that is not silent.
+  for (let i = 0; i < signal.length; i++) if (Math.abs(signal[i]!) >= 1e-4) return false;
+  return true;
 }

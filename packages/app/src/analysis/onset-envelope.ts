@@ -174,7 +174,7 @@ export function spectrogramFrames(plan: SpectrogramPlan, from: number, to: numbe
   for (let i = 0; i < frameSize; i++) window[i] = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / frameSize);
   const fft = new FFT(frameSize);
   const input = new Float64Array(frameSize);
-  const out = fft.createComplexArray() as number[];
+  const out = new Float64Array(2 * frameSize);
   const filters = melFilters(rate, frameSize, MEL_BANDS);
   const half = frameSize / 2;
   let maxDb = -Infinity;
