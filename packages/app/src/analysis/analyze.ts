@@ -4,7 +4,7 @@ import { estimateKey, type KeyAnswer } from './key.js';
 import { analyzeLoudness, isSilent } from './loudness.js';
 import { chooseMeter, onsetAccents, type MeterHints } from './meter.js';
 import { detectNotes } from './notes.js';
-import { onsetEnvelope } from './onset-envelope.js';
+import { finishEnvelope, onsetEnvelope, planSpectrogram, spectrogramFrames, type OnsetEnvelope } from './onset-envelope.js';
 import { onsetTiming, pickOnsets } from './onsets.js';
 import { resample } from './resample.js';
 import { analyzeRhythm, beatRegularity, type Rhythm } from './rhythm.js';
@@ -12,7 +12,7 @@ import { estimateTuning } from './tuning.js';
 import type { AnalysisHints, AnalysisResult, Note, ProgressEvent, Stage } from './types.js';
 import type { DecodedAudio } from './decode.js';
 import { Worker } from 'node:worker_threads';
-import type { HelperInput, HelperMessage, NotesRequest } from './helper-worker.js';
+import type { FramesRequest, HelperInput, HelperMessage, NotesRequest } from './helper-worker.js';
 import type { Loudness } from './loudness.js';
 
 /** Shorter recordings get no tempo: under two slow beats nothing repeats to tell one. */
@@ -26,10 +26,10 @@ export const SPLIT_MIN_SECONDS = 60;
 type HelperAnswer<K extends HelperMessage['kind']> = Extract<HelperMessage, { kind: K }>;
 
 interface Helper {
-  /** The loudness, which the helper computes first. */
-  loudness: Promise<HelperAnswer<'loudness'>>;
+  /** Sends frames of a shared spectrogram to fill; settles with their loudest log-mel value. */
+  frames: (request: Omit<FramesRequest, 'kind'>) => Promise<HelperAnswer<'frames'>>;
   /** Sends the onsets and the tuning; settles with the notes. */
-  notes: (request: NotesRequest) => Promise<HelperAnswer<'notes'>>;
+  notes: (request: Omit<NotesRequest, 'kind'>) => Promise<HelperAnswer<'notes'>>;
   stop: () => Promise<number>;
 }
 
@@ -62,16 +62,27 @@ function startHelper(input: HelperInput, countEvents: (n: number) => void): Help
     if (failure) return Promise.reject(failure);
     return new Promise((resolve, reject) => waiting.push({ kind, resolve: (m) => resolve(m as HelperAnswer<K>), reject }));
   };
-  const loudness = answer('loudness');
-  loudness.catch(() => {}); // handled by the caller; never an unhandled rejection
   return {
-    loudness,
+    frames: (request) => {
+      worker.postMessage({ kind: 'frames', ...request } satisfies FramesRequest);
+      return answer('frames');
+    },
     notes: (request) => {
-      worker.postMessage(request);
+      worker.postMessage({ kind: 'notes', ...request } satisfies NotesRequest);
       return answer('notes');
     },
     stop: () => worker.terminate(),
   };
+}
+
+/** The onset envelope with the spectrogram's later half of the frames filled by the helper thread meanwhile (the same frames as on one). */
+async function envelopeOnTwoThreads(signal: Float32Array, helper: Helper): Promise<OnsetEnvelope> {
+  const plan = planSpectrogram(signal, ANALYSIS_RATE, true);
+  const half = Math.floor(plan.frames / 2);
+  const there = helper.frames({ plan, from: half, to: plan.frames });
+  there.catch(() => {}); // awaited below; never an unhandled rejection
+  const here = spectrogramFrames(plan, 0, half);
+  return finishEnvelope(plan, Math.max(here, (await there).maxDb));
 }
 
 /** The rate the analysis reads the signal at (essentia's KeyExtractor assumes it). */
@@ -112,10 +123,10 @@ export async function analyzeAudio(
   const resampled = await step('resample', () => resample(audio.mono, audio.sampleRate, ANALYSIS_RATE));
   const seconds = resampled.length / ANALYSIS_RATE;
   const silent = isSilent(resampled);
-  // A long recording is analysed on two threads: the signal moves into shared memory, a helper
-  // thread (its own essentia, its own copy in its WebAssembly heap) runs the loudness while this one
-  // computes the spectrogram and the onsets, then the notes while this one tracks the beats and
-  // reads the key and the chords.
+  // A long recording is analysed on two threads: the signal moves into shared memory and a helper
+  // thread (plain JavaScript: no essentia instance to load per analysis) computes half of the
+  // spectrogram's frames while this one computes the other half, then reads the notes while this
+  // one measures the loudness, tracks the beats and reads the key and the chords.
   const split = options.split && !silent && seconds >= SPLIT_MIN_SECONDS;
   let signal = resampled;
   if (split) {
@@ -133,8 +144,9 @@ export async function analyzeAudio(
       analysis_sample_rate: ANALYSIS_RATE,
       silent,
     };
-    const loudnessHere = (): Promise<Loudness> =>
-      step('loudness', () => analyzeLoudness(essentia, signal, scope.keep(essentia.arrayToVector(signal)), ANALYSIS_RATE));
+    // DynamicComplexity reads the spectrogram's half-rate signal when there is one (see loudness.ts).
+    const loudnessHere = (whole: Float32Array, wholeRate: number): Promise<Loudness> =>
+      step('loudness', () => analyzeLoudness(essentia, signal, scope.keep(essentia.arrayToVector(whole)), ANALYSIS_RATE, wholeRate));
     const processing = (): AnalysisResult['processing'] => ({
       decode_ms: 0,
       algorithms_ms: algorithms,
@@ -145,7 +157,7 @@ export async function analyzeAudio(
       // Pure silence is a valid recording: an answer with nothing detected, not an error.
       return {
         audio: audioFacts,
-        loudness: await loudnessHere(),
+        loudness: await loudnessHere(signal, ANALYSIS_RATE),
         tempo: { bpm: null, confidence: 0, beats: [], candidates: [] },
         key: null,
         tuning: null,
@@ -155,29 +167,24 @@ export async function analyzeAudio(
         processing: processing(),
       };
     }
-    const loudnessHelped = helper?.loudness.then((answer) => {
-      Object.assign(algorithms, answer.algorithms);
-      return answer.loudness;
-    });
-    loudnessHelped?.catch(() => {}); // awaited below; never an unhandled rejection
-    const loudness = loudnessHelped ?? (await loudnessHere());
     const hints = options.hints ?? {};
     // One spectral representation (log-mel spectrogram and its onset envelope) feeds onsets, tempo and beats.
     const { envelope, onsets } =
       seconds >= ONSETS_MIN_SECONDS
-        ? await step('onsets', () => {
-            const computed = onsetEnvelope(signal, ANALYSIS_RATE);
+        ? await step('onsets', async () => {
+            const computed = helper ? await envelopeOnTwoThreads(signal, helper) : onsetEnvelope(signal, ANALYSIS_RATE);
             return { envelope: computed, onsets: pickOnsets(computed.strength, computed.frameRate) };
           })
         : { envelope: null, onsets: { times: [], rate: 0 } };
     const tuning = await step('tuning', () => estimateTuning(signal, ANALYSIS_RATE, onsets.times));
     const tuningCents = tuning?.cents_from_a440 ?? 0;
     // Split, the notes are read on the helper thread while this one goes on.
-    const notesHelped = helper?.notes({ onsets: onsets.times, seconds, tuningCents }).then((answer) => {
+    const notesHelped = helper?.notes({ onsets: onsets.times, seconds, tuningCents, wasmHeapBytes: loaded.heapBytes() }).then((answer) => {
       Object.assign(algorithms, answer.algorithms);
       return answer.notes;
     });
     notesHelped?.catch(() => {}); // awaited below; never an unhandled rejection
+    const loudness = envelope ? await loudnessHere(envelope.signal, envelope.sampleRate) : await loudnessHere(signal, ANALYSIS_RATE);
     const rhythm: Rhythm =
       envelope && seconds >= RHYTHM_MIN_SECONDS ? await step('rhythm', () => analyzeRhythm(envelope, onsets.times)) : { bpm: null, confidence: 0, beats: [] };
     const meter = await step('meter', () => {
@@ -199,7 +206,7 @@ export async function analyzeAudio(
     const notes: Note[] = notesHelped ? await notesHelped : await step('notes', () => detectNotes(signal, ANALYSIS_RATE, onsets.times, seconds, tuningCents));
     return {
       audio: audioFacts,
-      loudness: await loudness,
+      loudness,
       tempo: meter
         ? { bpm: meter.bpm, confidence: Number(beatRegularity(meter.beats).toFixed(3)), beats: meter.beats, candidates: meter.candidates }
         : { ...rhythm, candidates: [] },

@@ -1,16 +1,15 @@
 /**
- * The helper thread of a split analysis, on the shared signal: first the loudness (essentia's
- * DynamicComplexity over the whole signal, in its own essentia instance, while the analysis worker
- * computes the spectrogram and the onsets), then, once the worker sends the onsets and the tuning,
- * the notes (while the worker tracks the beats and reads the key and chords). It posts progress
- * straight to the main thread (PROGRESS_CHANNEL) and its results to its parent, which terminates
- * it, so its WebAssembly memory is returned at once.
+ * The helper thread of a split analysis, on the shared signal: it fills the frames of the
+ * spectrogram the analysis worker asks for (the worker fills the others meanwhile), then, once the
+ * worker sends the onsets and the tuning, it reads the notes (while the worker measures the loudness, tracks the
+ * beats and reads the key and chords). Plain JavaScript: starting it loads no essentia instance.
+ * It posts progress straight to the main thread (PROGRESS_CHANNEL) and its result to its parent,
+ * which terminates it.
  */
 import { BroadcastChannel, parentPort, workerData } from 'node:worker_threads';
 import { PROGRESS_CHANNEL } from './progress-channel.js';
-import { loadEssentia, VectorScope } from './essentia.js';
-import { analyzeLoudness, type Loudness } from './loudness.js';
 import { detectNotes } from './notes.js';
+import { spectrogramFrames, type SpectrogramPlan } from './onset-envelope.js';
 import type { Note, ProgressEvent, Stage } from './types.js';
 
 export interface HelperInput {
@@ -19,16 +18,27 @@ export interface HelperInput {
   sampleRate: number;
 }
 
+/** Frames from..to-1 of a spectrogram in shared memory to fill. */
+export interface FramesRequest {
+  kind: 'frames';
+  plan: SpectrogramPlan;
+  from: number;
+  to: number;
+}
+
 /** What the analysis worker sends once it knows the onsets and the tuning. */
 export interface NotesRequest {
+  kind: 'notes';
   onsets: number[];
   seconds: number;
   tuningCents: number;
+  /** The analysis worker's WebAssembly heap, reported with the helper's progress (the helper has none). */
+  wasmHeapBytes: number;
 }
 
 /** `eventsSent`: progress events posted since the previous message. */
 export type HelperMessage =
-  | { kind: 'loudness'; eventsSent: number; loudness: Loudness; algorithms: Record<string, number> }
+  | { kind: 'frames'; eventsSent: number; maxDb: number }
   | { kind: 'notes'; eventsSent: number; notes: Note[]; algorithms: Record<string, number> }
   | { kind: 'error'; message: string; eventsSent: number };
 
@@ -48,14 +58,12 @@ function report(event: ProgressEvent): void {
   progress.postMessage(event);
 }
 
-const loaded = loadEssentia();
-const { essentia } = loaded;
-function step<T>(stage: Stage, run: () => T): { value: T; algorithms: Record<string, number> } {
-  report({ type: 'stage', requestId: input.requestId, stage, rssBytes: process.memoryUsage.rss(), wasmHeapBytes: loaded.heapBytes() });
+function step<T>(stage: Stage, wasmHeapBytes: number, run: () => T): { value: T; algorithms: Record<string, number> } {
+  report({ type: 'stage', requestId: input.requestId, stage, rssBytes: process.memoryUsage.rss(), wasmHeapBytes });
   const t = performance.now();
   const value = run();
   const ms = Math.round(performance.now() - t);
-  report({ type: 'algorithm', requestId: input.requestId, stage, ms, rssBytes: process.memoryUsage.rss(), wasmHeapBytes: loaded.heapBytes() });
+  report({ type: 'algorithm', requestId: input.requestId, stage, ms, rssBytes: process.memoryUsage.rss(), wasmHeapBytes });
   return { value, algorithms: { [stage]: ms } };
 }
 
@@ -64,24 +72,17 @@ function finish(): void {
   port?.close();
 }
 
-const scope = new VectorScope();
-try {
-  const vector = scope.keep(essentia.arrayToVector(input.signal));
-  const { value: loudness, algorithms } = step('loudness', () => analyzeLoudness(essentia, input.signal, vector, input.sampleRate));
-  scope.free();
-  send({ kind: 'loudness', eventsSent, loudness, algorithms });
-  port?.once('message', (request: NotesRequest) => {
-    try {
-      const { value: notes, algorithms: noteMs } = step('notes', () => detectNotes(input.signal, input.sampleRate, request.onsets, request.seconds, request.tuningCents));
-      send({ kind: 'notes', eventsSent, notes, algorithms: noteMs });
-    } catch (err) {
-      send({ kind: 'error', message: err instanceof Error ? err.message : String(err), eventsSent });
-    } finally {
-      finish();
+port?.on('message', (request: FramesRequest | NotesRequest) => {
+  try {
+    if (request.kind === 'frames') {
+      send({ kind: 'frames', eventsSent, maxDb: spectrogramFrames(request.plan, request.from, request.to) });
+      return;
     }
-  });
-} catch (err) {
-  scope.free();
-  send({ kind: 'error', message: loaded.describe(err), eventsSent });
-  finish();
-}
+    const { value: notes, algorithms } = step('notes', request.wasmHeapBytes, () => detectNotes(input.signal, input.sampleRate, request.onsets, request.seconds, request.tuningCents));
+    send({ kind: 'notes', eventsSent, notes, algorithms });
+    finish();
+  } catch (err) {
+    send({ kind: 'error', message: err instanceof Error ? err.message : String(err), eventsSent });
+    finish();
+  }
+});

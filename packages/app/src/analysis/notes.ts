@@ -1,4 +1,4 @@
-import { OnsetPitcher } from './pitch.js';
+import { OnsetPitcher, type Candidates } from './pitch.js';
 import type { Note } from './types.js';
 
 const NAMES = ['C', 'C#', 'D', 'D#', 'E', 'F', 'F#', 'G', 'G#', 'A', 'A#', 'B'];
@@ -42,7 +42,7 @@ export function detectNotes(signal: Float32Array, sampleRate: number, onsets: re
   const reference = 440 * 2 ** (tuningCents / 1200);
   const pitcher = new OnsetPitcher(signal, sampleRate, reference, GUITAR_LOW_MIDI, GUITAR_HIGH_MIDI);
   // Candidates per onset: pitch and how much the evidence favours it.
-  const found: Array<{ onset: number; next: number; best: number; pitches: Array<{ midi: number; gain: number }> }> = [];
+  const found: Array<{ onset: number; next: number } & Candidates> = [];
   for (let i = 0; i < onsets.length; i++) {
     const onset = onsets[i] ?? 0;
     const c = pitcher.candidates(onset, CANDIDATES);
@@ -67,7 +67,7 @@ export function detectNotes(signal: Float32Array, sampleRate: number, onsets: re
   options.forEach((o, i) => {
     const midi = path[i];
     if (midi === undefined) return;
-    const p = pitcher.describe(o.onset, midi);
+    const p = o.described.get(midi) ?? pitcher.describe(o.onset, midi);
     if (!p || p.confidence < MIN_CONFIDENCE) return;
     notes.push({
       onset: Number(o.onset.toFixed(3)),

@@ -33,6 +33,8 @@ export interface OnsetEnvelope {
   bands: number;
   /** Frames per second; frame i is centred at i / frameRate seconds. */
   frameRate: number;
+  /** The signal the STFT read (decimated to `sampleRate`; the input itself when it was not), for whoever needs the whole signal at that rate. */
+  signal: Float32Array;
   /** The decimated signal's rate and the STFT's sizes, for whoever reads the spectrogram. */
   sampleRate: number;
   frameSize: number;
@@ -124,34 +126,60 @@ function melFilters(sampleRate: number, frameSize: number, bands: number): Array
   return filters;
 }
 
+/** Where a spectrogram is computed: the (decimated) signal, the STFT's sizes and the buffers its frames fill. */
+export interface SpectrogramPlan {
+  signal: Float32Array;
+  sampleRate: number;
+  frameSize: number;
+  hopSize: number;
+  frames: number;
+  power: Float32Array;
+  logMel: Float32Array;
+}
+
 /**
- * The log-mel spectrogram and onset-strength envelope of a mono signal at any rate (8–384 kHz).
- * Frames are centred (frame i at i hops; the signal is zero-padded at both ends).
+ * Decimates the signal and allocates the spectrogram of `onsetEnvelope`. With `shared`, the signal
+ * and the buffers live in shared memory, so another thread can fill part of the frames
+ * (`spectrogramFrames`) and the plan can be posted to it.
  */
-export function onsetEnvelope(signal: Float32Array, sampleRate: number): OnsetEnvelope {
+export function planSpectrogram(signal: Float32Array, sampleRate: number, shared = false): SpectrogramPlan {
   let x = signal;
   let rate = sampleRate;
   while (rate > DECIMATE_ABOVE_HZ) {
     x = decimateByTwo(x);
     rate /= 2;
   }
+  const floats = (n: number): Float32Array => (shared ? new Float32Array(new SharedArrayBuffer(4 * n)) : new Float32Array(n));
+  if (shared && !(x.buffer instanceof SharedArrayBuffer)) {
+    const copy = floats(x.length);
+    copy.set(x);
+    x = copy;
+  }
   // The largest power of two up to 10 % over FRAME_SECONDS (1024 at 22.05 kHz; 256, 32 ms, at 8 kHz).
   const frameSize = 2 ** Math.floor(Math.log2(1.1 * FRAME_SECONDS * rate));
   const hopSize = frameSize / 4;
   const frames = Math.floor(x.length / hopSize) + 1;
+  return { signal: x, sampleRate: rate, frameSize, hopSize, frames, power: floats(frames * (frameSize / 2 + 1)), logMel: floats(frames * MEL_BANDS) };
+}
+
+/**
+ * Fills frames from..to-1 of the plan's power and log-mel spectrograms (unfloored); returns their
+ * loudest log-mel value, dB. Frames are centred (frame i at i hops; the signal is zero-padded at
+ * both ends).
+ */
+export function spectrogramFrames(plan: SpectrogramPlan, from: number, to: number): number {
+  const { signal: x, sampleRate: rate, frameSize, hopSize, power, logMel } = plan;
   const bins = frameSize / 2 + 1;
   const window = new Float64Array(frameSize);
   for (let i = 0; i < frameSize; i++) window[i] = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / frameSize);
   const fft = new FFT(frameSize);
   const input = new Float64Array(frameSize);
-  const out = fft.createComplexArray() as number[];
-  const power = new Float32Array(frames * bins);
+  const out = new Float64Array(2 * frameSize);
   const filters = melFilters(rate, frameSize, MEL_BANDS);
-  const logMel = new Float32Array(frames * MEL_BANDS);
   const half = frameSize / 2;
   let maxDb = -Infinity;
   const firsts = Int32Array.from(filters, (f) => f.first);
-  for (let f = 0; f < frames; f++) {
+  for (let f = from; f < to; f++) {
     const start = f * hopSize - half;
     if (start >= 0 && start + frameSize <= x.length) {
       for (let i = 0; i < frameSize; i++) input[i] = x[start + i]! * window[i]!;
@@ -179,6 +207,12 @@ export function onsetEnvelope(signal: Float32Array, sampleRate: number): OnsetEn
       if (db > maxDb) maxDb = db;
     }
   }
+  return maxDb;
+}
+
+/** The floored log-mel spectrogram and the onset-strength envelope of a plan whose frames are all filled (`maxDb`: their loudest log-mel value). */
+export function finishEnvelope(plan: SpectrogramPlan, maxDb: number): OnsetEnvelope {
+  const { frames, logMel, power, signal: x, sampleRate: rate, frameSize, hopSize } = plan;
   const floor = maxDb - TOP_DB;
   for (let i = 0; i < logMel.length; i++) if ((logMel[i] ?? 0) < floor) logMel[i] = floor;
   // Frame 0 is compared with each band's quietest level in the take (its own silence or room
@@ -197,5 +231,14 @@ export function onsetEnvelope(signal: Float32Array, sampleRate: number): OnsetEn
     }
     strength[f] = s / MEL_BANDS;
   }
-  return { strength, logMel, power, bands: MEL_BANDS, frameRate: rate / hopSize, sampleRate: rate, frameSize, hopSize };
+  return { strength, logMel, power, signal: x, bands: MEL_BANDS, frameRate: rate / hopSize, sampleRate: rate, frameSize, hopSize };
+}
+
+/**
+ * The log-mel spectrogram and onset-strength envelope of a mono signal at any rate (8–384 kHz).
+ * Frames are centred (frame i at i hops; the signal is zero-padded at both ends).
+ */
+export function onsetEnvelope(signal: Float32Array, sampleRate: number): OnsetEnvelope {
+  const plan = planSpectrogram(signal, sampleRate);
+  return finishEnvelope(plan, spectrogramFrames(plan, 0, plan.frames));
 }

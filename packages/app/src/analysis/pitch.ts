@@ -19,36 +19,49 @@ export interface OnsetPitch {
   confidence: number;
 }
 
-/** Largest magnitude within ±`cents` of hz (0 outside the spectrum). */
+/** The bins within ±`cents` of hz (lo > hi when none). */
+function span(hz: number, binHz: number, cents: number, length: number): { lo: number; hi: number } {
+  return { lo: Math.max(1, Math.floor((hz * 2 ** (-cents / 1200)) / binHz)), hi: Math.min(length - 2, Math.ceil((hz * 2 ** (cents / 1200)) / binHz)) };
+}
+
+/** Largest magnitude within ±`cents` of hz (0 outside the spectrum), and its bin (-1 when none is above 0). */
 function around(mags: Float32Array, hz: number, binHz: number, cents: number): { mag: number; bin: number } {
-  const lo = Math.max(1, Math.floor((hz * 2 ** (-cents / 1200)) / binHz));
-  const hi = Math.min(mags.length - 2, Math.ceil((hz * 2 ** (cents / 1200)) / binHz));
+  const { lo, hi } = span(hz, binHz, cents, mags.length);
   let mag = 0;
   let bin = -1;
   for (let k = lo; k <= hi; k++) {
-    if ((mags[k] ?? 0) > mag) {
-      mag = mags[k] ?? 0;
+    const m = mags[k]!;
+    if (m > mag) {
+      mag = m;
       bin = k;
     }
   }
   return { mag, bin };
 }
 
-function salience(mags: Float32Array, f0: number, binHz: number): number {
-  let s = 0;
-  let w = 1;
-  for (let h = 1; h <= HARMONICS; h++) {
-    const f = f0 * h;
-    if (f >= binHz * (mags.length - 2)) break;
-    s += w * Math.sqrt(around(mags, f, binHz, 35).mag);
-    w *= DECAY;
-  }
-  return s;
+/** Largest magnitude among bins lo..hi (0 when none). */
+function maxIn(mags: Float32Array, lo: number, hi: number): number {
+  let mag = 0;
+  for (let k = lo; k <= hi; k++) if (mags[k]! > mag) mag = mags[k]!;
+  return mag;
+}
+
+/** The pitches that start at an onset (see OnsetPitcher.candidates). */
+export interface Candidates {
+  best: number;
+  pitches: Array<{ midi: number; gain: number }>;
+  /** Frequency and confidence of `best` and of each of `pitches`, as `describe` gives them. */
+  described: Map<number, OnsetPitch>;
 }
 
 export class OnsetPitcher {
   private readonly after = new Float32Array(FRAME / 2 + 1);
   private readonly before = new Float32Array(FRAME / 2 + 1);
+  /**
+   * Per candidate pitch (lowMidi..highMidi), the bin range within ±35 cents of each of its first
+   * HARMONICS harmonics below the top of the spectrum, computed once: every onset reads the same ranges.
+   */
+  private readonly ranges: Int32Array[] = [];
 
   constructor(
     private readonly signal: Float32Array,
@@ -57,7 +70,33 @@ export class OnsetPitcher {
     private readonly referenceHz: number,
     private readonly lowMidi: number,
     private readonly highMidi: number,
-  ) {}
+  ) {
+    const binHz = sampleRate / FRAME;
+    const length = FRAME / 2 + 1;
+    for (let m = lowMidi; m <= highMidi; m++) {
+      const f0 = referenceHz * 2 ** ((m - 69) / 12);
+      const bounds: number[] = [];
+      for (let h = 1; h <= HARMONICS; h++) {
+        const f = f0 * h;
+        if (f >= binHz * (length - 2)) break;
+        const { lo, hi } = span(f, binHz, 35, length);
+        bounds.push(lo, hi);
+      }
+      this.ranges.push(Int32Array.from(bounds));
+    }
+  }
+
+  /** Harmonic salience of `midi` in `mags`: its harmonics' peak magnitudes (square roots), weighted down the series. */
+  private salience(mags: Float32Array, midi: number): number {
+    const bounds = this.ranges[midi - this.lowMidi]!;
+    let s = 0;
+    let w = 1;
+    for (let i = 0; i < bounds.length; i += 2) {
+      s += w * Math.sqrt(maxIn(mags, bounds[i]!, bounds[i + 1]!));
+      w *= DECAY;
+    }
+    return s;
+  }
 
   /** Reads the spectra just after and just before an onset; false when the onset is too close to the end. */
   private load(onset: number): boolean {
@@ -79,15 +118,13 @@ export class OnsetPitcher {
    * the `count` strongest local maxima of the salience gained at the onset with their gains — in a
    * band the line on top is often not the most salient new pitch, but it is among these.
    */
-  candidates(onset: number, count = 4): { best: number; pitches: Array<{ midi: number; gain: number }> } | null {
+  candidates(onset: number, count = 4): Candidates | null {
     if (!this.load(onset)) return null;
-    const binHz = this.sampleRate / FRAME;
     const gains = new Float64Array(this.highMidi - this.lowMidi + 1);
     let best = -1;
     let bestScore = 0;
     for (let m = this.lowMidi; m <= this.highMidi; m++) {
-      const f0 = this.referenceHz * 2 ** ((m - 69) / 12);
-      const score = salience(this.after, f0, binHz) - 0.4 * salience(this.before, f0, binHz);
+      const score = this.salience(this.after, m) - 0.4 * this.salience(this.before, m);
       gains[m - this.lowMidi] = score;
       if (score > bestScore) {
         bestScore = score;
@@ -100,7 +137,13 @@ export class OnsetPitcher {
       if (g > 0 && g >= (gains[i - 1] ?? 0) && g >= (gains[i + 1] ?? 0)) pitches.push({ midi: this.lowMidi + i, gain: g });
     });
     pitches.sort((x, y) => y.gain - x.gain);
-    return { best: this.octaveChecked(best), pitches: pitches.slice(0, count) };
+    const checked = this.octaveChecked(best);
+    const top = pitches.slice(0, count);
+    // Each candidate described now, from the spectra already loaded (the notes pick one later).
+    const described = new Map<number, OnsetPitch>();
+    const total = this.peakTotal();
+    for (const midi of [checked, ...top.map((p) => p.midi)]) if (!described.has(midi)) described.set(midi, this.describeLoaded(midi, total));
+    return { best: checked, pitches: top, described };
   }
 
   /** Moves a pitch down an octave or a twelfth when the lower note's own partials say it was played (uses the loaded spectra). */
@@ -134,16 +177,27 @@ export class OnsetPitcher {
   /** Frequency and confidence of `midi` as the pitch started at `onset`. */
   describe(onset: number, midi: number): OnsetPitch | null {
     if (!this.load(onset)) return null;
+    return this.describeLoaded(midi, this.peakTotal());
+  }
+
+  /** The square roots of the loaded spectrum's peaks between 60 Hz and 5 kHz, summed: the frame's sound. */
+  private peakTotal(): number {
     const binHz = this.sampleRate / FRAME;
-    const best = midi;
-    // Confidence: how much of the frame's sound the note's harmonics carry.
-    const f0 = this.referenceHz * 2 ** ((best - 69) / 12);
     let total = 0;
     const maxBin = Math.min(this.after.length - 1, Math.ceil(5000 / binHz));
     for (let k = Math.floor(60 / binHz); k <= maxBin; k++) {
       const m = this.after[k] ?? 0;
       if (m > (this.after[k - 1] ?? 0) && m >= (this.after[k + 1] ?? 0)) total += Math.sqrt(m);
     }
+    return total;
+  }
+
+  /** Frequency and confidence of `midi` in the loaded spectra (`total`: their peakTotal). */
+  private describeLoaded(midi: number, total: number): OnsetPitch {
+    const binHz = this.sampleRate / FRAME;
+    const best = midi;
+    // Confidence: how much of the frame's sound the note's harmonics carry.
+    const f0 = this.referenceHz * 2 ** ((best - 69) / 12);
     let explained = 0;
     for (let h = 1; h <= HARMONICS; h++) explained += Math.sqrt(around(this.after, f0 * h, binHz, 35).mag);
     // The fundamental's measured frequency (parabolic interpolation of its peak), for the answer.

@@ -21,13 +21,21 @@ function plan(size: number) {
 /** |X(k)| for k = 0..size/2 of the Hann-windowed frame starting at sample `start` (zero beyond the signal). */
 export function magnitudeSpectrum(signal: Float32Array, start: number, size: number, into?: Float32Array): Float32Array {
   const { fft, window, input, out } = plan(size);
-  for (let i = 0; i < size; i++) {
-    const j = start + i;
-    input[i] = j >= 0 && j < signal.length ? (signal[j] ?? 0) * (window[i] ?? 0) : 0;
+  if (start >= 0 && start + size <= signal.length) {
+    for (let i = 0; i < size; i++) input[i] = signal[start + i]! * window[i]!;
+  } else {
+    for (let i = 0; i < size; i++) {
+      const j = start + i;
+      input[i] = j >= 0 && j < signal.length ? signal[j]! * window[i]! : 0;
+    }
   }
   fft.realTransform(out, input);
   const mags = into ?? new Float32Array(size / 2 + 1);
-  for (let k = 0; k <= size / 2; k++) mags[k] = Math.hypot(out[2 * k] ?? 0, out[2 * k + 1] ?? 0);
+  for (let k = 0; k <= size / 2; k++) {
+    const re = out[2 * k]!;
+    const im = out[2 * k + 1]!;
+    mags[k] = Math.sqrt(re * re + im * im);
+  }
   return mags;
 }
 
