@@ -1,7 +1,7 @@
 /**
- * The signal's spectral representation, computed once: its power spectrogram (the signal
- * decimated to about 22 kHz, 46 ms Hann frames every 11.6 ms, through the project's JS FFT), kept
- * whole as librosa keeps its STFT, the log-mel spectrogram read from it, and
+ * The signal's spectral representation, computed once: its log-mel spectrogram (the signal
+ * decimated to about 22 kHz, 46 ms Hann frames every 11.6 ms, through the project's JS FFT; each
+ * frame's power spectrum is folded into mel bands as it is computed), kept whole, and
  * the onset-strength envelope derived from it (log-mel spectral flux, as librosa's
  * onset_strength). Onsets, tempo and beats all read this envelope; nothing recomputes a spectrum.
  */
@@ -28,8 +28,6 @@ export interface OnsetEnvelope {
   strength: Float32Array;
   /** Log-mel power per frame, dB, band-major within a frame (frame f, band b at f * bands + b). */
   logMel: Float32Array;
-  /** Power per FFT bin per frame (frame f, bin k at f * (frameSize / 2 + 1) + k), the whole take. */
-  power: Float32Array;
   bands: number;
   /** Frames per second; frame i is centred at i / frameRate seconds. */
   frameRate: number;
@@ -133,7 +131,6 @@ export interface SpectrogramPlan {
   frameSize: number;
   hopSize: number;
   frames: number;
-  power: Float32Array;
   logMel: Float32Array;
 }
 
@@ -159,17 +156,18 @@ export function planSpectrogram(signal: Float32Array, sampleRate: number, shared
   const frameSize = 2 ** Math.floor(Math.log2(1.1 * FRAME_SECONDS * rate));
   const hopSize = frameSize / 4;
   const frames = Math.floor(x.length / hopSize) + 1;
-  return { signal: x, sampleRate: rate, frameSize, hopSize, frames, power: floats(frames * (frameSize / 2 + 1)), logMel: floats(frames * MEL_BANDS) };
+  return { signal: x, sampleRate: rate, frameSize, hopSize, frames, logMel: floats(frames * MEL_BANDS) };
 }
 
 /**
- * Fills frames from..to-1 of the plan's power and log-mel spectrograms (unfloored); returns their
+ * Fills frames from..to-1 of the plan's log-mel spectrogram (unfloored); returns their
  * loudest log-mel value, dB. Frames are centred (frame i at i hops; the signal is zero-padded at
  * both ends).
  */
 export function spectrogramFrames(plan: SpectrogramPlan, from: number, to: number): number {
-  const { signal: x, sampleRate: rate, frameSize, hopSize, power, logMel } = plan;
+  const { signal: x, sampleRate: rate, frameSize, hopSize, logMel } = plan;
   const bins = frameSize / 2 + 1;
+  const power = new Float64Array(bins);
   const window = new Float64Array(frameSize);
   for (let i = 0; i < frameSize; i++) window[i] = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / frameSize);
   const fft = new FFT(frameSize);
@@ -193,13 +191,12 @@ export function spectrogramFrames(plan: SpectrogramPlan, from: number, to: numbe
     for (let k = 0; k < bins; k++) {
       const re = out[2 * k]!;
       const im = out[2 * k + 1]!;
-      power[f * bins + k] = re * re + im * im;
+      power[k] = re * re + im * im;
     }
     const row = f * MEL_BANDS;
-    const spectrum = f * bins;
     for (let b = 0; b < MEL_BANDS; b++) {
       const weights = filters[b]!.weights;
-      const first = spectrum + firsts[b]!;
+      const first = firsts[b]!;
       let e = 0;
       for (let i = 0; i < weights.length; i++) e += weights[i]! * power[first + i]!;
       const db = 10 * Math.log10(e > 1e-10 ? e : 1e-10);
@@ -212,7 +209,7 @@ export function spectrogramFrames(plan: SpectrogramPlan, from: number, to: numbe
 
 /** The floored log-mel spectrogram and the onset-strength envelope of a plan whose frames are all filled (`maxDb`: their loudest log-mel value). */
 export function finishEnvelope(plan: SpectrogramPlan, maxDb: number): OnsetEnvelope {
-  const { frames, logMel, power, signal: x, sampleRate: rate, frameSize, hopSize } = plan;
+  const { frames, logMel, signal: x, sampleRate: rate, frameSize, hopSize } = plan;
   const floor = maxDb - TOP_DB;
   for (let i = 0; i < logMel.length; i++) if ((logMel[i] ?? 0) < floor) logMel[i] = floor;
   // Frame 0 is compared with each band's quietest level in the take (its own silence or room
@@ -231,7 +228,7 @@ export function finishEnvelope(plan: SpectrogramPlan, maxDb: number): OnsetEnvel
     }
     strength[f] = s / MEL_BANDS;
   }
-  return { strength, logMel, power, signal: x, bands: MEL_BANDS, frameRate: rate / hopSize, sampleRate: rate, frameSize, hopSize };
+  return { strength, logMel, signal: x, bands: MEL_BANDS, frameRate: rate / hopSize, sampleRate: rate, frameSize, hopSize };
 }
 
 /**
