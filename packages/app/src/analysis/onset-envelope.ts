@@ -167,7 +167,8 @@ export function planSpectrogram(signal: Float32Array, sampleRate: number, shared
 export function spectrogramFrames(plan: SpectrogramPlan, from: number, to: number): number {
   const { signal: x, sampleRate: rate, frameSize, hopSize, logMel } = plan;
   const bins = frameSize / 2 + 1;
-  const power = new Float64Array(bins);
+  // Single precision: the mel sums need no more.
+  const power = new Float32Array(bins);
   const window = new Float64Array(frameSize);
   for (let i = 0; i < frameSize; i++) window[i] = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / frameSize);
   const fft = new FFT(frameSize);
