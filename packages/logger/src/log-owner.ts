@@ -237,6 +237,19 @@ export function inspectSlot(dir: string, baseName: string, owner: string, me: Pr
   return { pidFile, seen, verdict: seen ? judge(parseRecord(seen.text), me) : 'unsure' };
 }
 
+/** What a pid file says of the writer holding `owner`; `claim` tells this holding from any other. */
+function ownerRecord(owner: string, me: ProcessIdentity): OwnerRecord {
+  return {
+    owner,
+    hostname: me.hostname,
+    pid: me.pid,
+    pid_namespace: me.pidNamespace,
+    start_ticks: me.startTicks,
+    claim: crypto.randomUUID(),
+    since: new Date().toISOString(),
+  };
+}
+
 /**
  * Holds a slot no live process holds for as long as `use` runs (synchronously), then frees it: how
  * another writer's retention deletes a dead owner's files, so that a process claiming that slot at
@@ -247,15 +260,7 @@ export function inspectSlot(dir: string, baseName: string, owner: string, me: Pr
  */
 export function whileHoldingDeadSlot(state: SlotState, owner: string, me: ProcessIdentity, use: () => void): boolean {
   if (state.seen) removeDead(state.pidFile, state.seen.text, state.seen.mtimeMs);
-  const record: OwnerRecord = {
-    owner,
-    hostname: me.hostname,
-    pid: me.pid,
-    pid_namespace: me.pidNamespace,
-    start_ticks: me.startTicks,
-    claim: crypto.randomUUID(),
-    since: new Date().toISOString(),
-  };
+  const record = ownerRecord(owner, me);
   let created: boolean;
   try {
     created = createExclusive(state.pidFile, `${JSON.stringify(record)}\n`);
@@ -284,15 +289,7 @@ export async function claimLogOwner(dir: string, baseName: string, options: Owne
   for (let slot = 0; slot < maxSlots; slot++) {
     const name = `${host}_${slot}`;
     const pidFile = pidFileOf(dir, baseName, name);
-    const record: OwnerRecord = {
-      owner: name,
-      hostname: me.hostname,
-      pid: me.pid,
-      pid_namespace: me.pidNamespace,
-      start_ticks: me.startTicks,
-      claim: crypto.randomUUID(),
-      since: new Date().toISOString(),
-    };
+    const record = ownerRecord(name, me);
     const content = `${JSON.stringify(record)}\n`;
     for (let attempt = 0; attempt < 5; attempt++) {
       if (createExclusive(pidFile, content)) return holdOwner(name, pidFile, record, content, heartbeatMs);

@@ -6,6 +6,7 @@
  * onset_strength). Onsets, tempo and beats all read this envelope; nothing recomputes a spectrum.
  */
 import FFT from 'fft.js';
+import { windowFrame } from './spectrum.js';
 
 /** Rates above this are halved (repeatedly) before the STFT: onsets and beats live below 11 kHz. */
 const DECIMATE_ABOVE_HZ = 32_000;
@@ -179,15 +180,7 @@ export function spectrogramFrames(plan: SpectrogramPlan, from: number, to: numbe
   let maxDb = -Infinity;
   const firsts = Int32Array.from(filters, (f) => f.first);
   for (let f = from; f < to; f++) {
-    const start = f * hopSize - half;
-    if (start >= 0 && start + frameSize <= x.length) {
-      for (let i = 0; i < frameSize; i++) input[i] = x[start + i]! * window[i]!;
-    } else {
-      for (let i = 0; i < frameSize; i++) {
-        const j = start + i;
-        input[i] = j >= 0 && j < x.length ? x[j]! * window[i]! : 0;
-      }
-    }
+    windowFrame(x, f * hopSize - half, window, input);
     fft.realTransform(out, input);
     for (let k = 0; k < bins; k++) {
       const re = out[2 * k]!;

@@ -18,9 +18,9 @@ function plan(size: number) {
   return p;
 }
 
-/** |X(k)| for k = 0..size/2 of the Hann-windowed frame starting at sample `start` (zero beyond the signal). */
-export function magnitudeSpectrum(signal: Float32Array, start: number, size: number, into?: Float32Array): Float32Array {
-  const { fft, window, input, out } = plan(size);
+/** Writes into `input` the frame of `signal` starting at sample `start` times `window` (zero beyond the signal). */
+export function windowFrame(signal: Float32Array, start: number, window: Float64Array, input: Float64Array): void {
+  const size = window.length;
   if (start >= 0 && start + size <= signal.length) {
     for (let i = 0; i < size; i++) input[i] = signal[start + i]! * window[i]!;
   } else {
@@ -29,6 +29,12 @@ export function magnitudeSpectrum(signal: Float32Array, start: number, size: num
       input[i] = j >= 0 && j < signal.length ? signal[j]! * window[i]! : 0;
     }
   }
+}
+
+/** |X(k)| for k = 0..size/2 of the Hann-windowed frame starting at sample `start` (zero beyond the signal). */
+export function magnitudeSpectrum(signal: Float32Array, start: number, size: number, into?: Float32Array): Float32Array {
+  const { fft, window, input, out } = plan(size);
+  windowFrame(signal, start, window, input);
   fft.realTransform(out, input);
   const mags = into ?? new Float32Array(size / 2 + 1);
   for (let k = 0; k <= size / 2; k++) {
