@@ -40,8 +40,8 @@ interface Helper {
  */
 function startHelper(input: HelperInput, countEvents: (n: number) => void): Helper {
   const worker = new Worker(new URL('./helper-worker.js', import.meta.url), { workerData: input });
+  // The helper answers only what it is asked, one request at a time: every answer has its waiter.
   const waiting: Array<{ kind: HelperMessage['kind']; resolve: (m: HelperMessage) => void; reject: (e: Error) => void }> = [];
-  const answers: HelperMessage[] = [];
   let failure: Error | null = null;
   const fail = (err: Error): void => {
     failure ??= err;
@@ -52,13 +52,10 @@ function startHelper(input: HelperInput, countEvents: (n: number) => void): Help
     if (m.kind === 'error') return fail(new Error(m.message));
     const index = waiting.findIndex((w) => w.kind === m.kind);
     if (index >= 0) waiting.splice(index, 1)[0]?.resolve(m);
-    else answers.push(m);
   });
   worker.on('error', fail);
   worker.on('exit', (code) => fail(new Error(`the helper thread exited with code ${code}`)));
   const answer = <K extends HelperMessage['kind']>(kind: K): Promise<HelperAnswer<K>> => {
-    const ready = answers.findIndex((m) => m.kind === kind);
-    if (ready >= 0) return Promise.resolve(answers.splice(ready, 1)[0] as HelperAnswer<K>);
     if (failure) return Promise.reject(failure);
     return new Promise((resolve, reject) => waiting.push({ kind, resolve: (m) => resolve(m as HelperAnswer<K>), reject }));
   };
@@ -85,7 +82,7 @@ async function envelopeOnTwoThreads(signal: Float32Array, helper: Helper): Promi
   return finishEnvelope(plan, Math.max(here, (await there).maxDb));
 }
 
-/** The rate the analysis reads the signal at (essentia's KeyExtractor assumes it). */
+/** The rate the analysis reads the signal at (the onset spectrogram halves it; tuning, notes and chords read it as is). */
 export const ANALYSIS_RATE = 44_100;
 
 export type Progress = (event: ProgressEvent) => void;
