@@ -61,7 +61,7 @@ test('beyond the queue: 503 with Retry-After, logged and counted; the queued wor
 });
 
 test('a worker whose WebAssembly heap grew is retired after its job, and the process gives the memory back', async () => {
-  // On one thread: the key's essentia copy of the signal grows this worker's own heap (split, it grows the helper's).
+  // On one thread: the loudness's essentia copy of the signal grows this worker's own WebAssembly heap.
   const service = await startTestService({ workerRetireHeapBytes: 48 * 1024 * 1024, analysisSplit: false });
   try {
     const baseline = (await health(service)).memory.rss_mb as number;
