@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { songWav } from '../src/index.js';
-import { startTestService, upload, type TestService } from './helpers.js';
+import { MALLOC_ENV } from '../src/memory/malloc-env.js';
+import { NODE_FLAGS } from '../src/memory/node-flags.js';
+import { multipart, readLogRecords, startServiceProcess, startTestService, tempDir, upload, type TestService } from './helpers.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -60,23 +62,36 @@ test('beyond the queue: 503 with Retry-After, logged and counted; the queued wor
   }
 });
 
-test('a worker whose WebAssembly heap grew is retired after its job, and the process gives the memory back', async () => {
-  // On one thread: the loudness's essentia copy of the signal grows this worker's own WebAssembly heap.
-  const service = await startTestService({ workerRetireHeapBytes: 48 * 1024 * 1024, analysisSplit: false });
+test('a worker whose WebAssembly heap grew is retired after its job, and the process gives the memory back', { timeout: 120_000 }, async () => {
+  // The service as its own process, run as the image runs it (NODE_FLAGS, MALLOC_ENV): this test
+  // process holds the generated take and its multipart body, which are not the service's memory.
+  // On one thread, the loudness's essentia copy of the signal grows the worker's WebAssembly heap.
+  const logDir = tempDir('app-retire-');
+  const svc = startServiceProcess({ ...MALLOC_ENV, LOG_DIR: logDir, LOG_LEVEL: 'info', WORKER_RETIRE_HEAP_MB: '48', ANALYSIS_SPLIT: 'off' }, undefined, NODE_FLAGS);
   try {
-    const baseline = (await health(service)).memory.rss_mb as number;
-    const res = await upload(service, songWav({ seconds: 300 }).wav, 'five-minutes.wav');
+    const base = await svc.url;
+    const rssMb = async (): Promise<number> => ((await (await fetch(`${base}/api/health`)).json()) as { memory: { rss_mb: number } }).memory.rss_mb;
+    const post = async (data: Buffer, name: string) => {
+      const body = multipart([{ field: 'file', filename: name, contentType: 'audio/wav', data }]);
+      const res = await fetch(`${base}/api/analyze`, { method: 'POST', body: body.payload, headers: body.headers });
+      return { status: res.status, json: (await res.json()) as Record<string, any> };
+    };
+    const baseline = await rssMb();
+    const res = await post(songWav({ seconds: 300 }).wav, 'five-minutes.wav');
     assert.equal(res.status, 200);
     const peak = res.json.processing.peak_rss_mb as number;
     assert.ok(res.json.processing.wasm_heap_mb > 48, `heap ${res.json.processing.wasm_heap_mb} MB`);
-    assert.ok(service.records().some((r) => r.event === 'analysis.end' && r.worker_retired === true));
-    await waitFor(async () => (await health(service)).memory.rss_mb < baseline + 0.5 * (peak - baseline), `RSS to fall from the ${peak} MB peak towards ${baseline} MB`, 10_000);
-    const metrics = (await service.app.inject({ method: 'GET', url: '/metrics' })).body;
+    assert.ok(peak > baseline + 100, `the analysis's spike: ${baseline} MB before, ${peak} MB peak`);
+    assert.ok(readLogRecords(logDir).some((r) => r.event === 'analysis.end' && r.worker_retired === true), 'the worker is retired');
+    // The retired worker's heap goes at once; what the main thread left goes at the idle collection.
+    await waitFor(async () => (await rssMb()) < baseline + 0.5 * (peak - baseline), `RSS to fall from the ${peak} MB peak towards ${baseline} MB`, 30_000);
+    const metrics = await (await fetch(`${base}/metrics`)).text();
     assert.match(metrics, /guitar_backend_worker_retirements_total 1/);
     // A fresh worker takes the next job.
-    assert.equal((await upload(service, songWav({ seconds: 5 }).wav)).status, 200);
+    assert.equal((await post(songWav({ seconds: 5 }).wav, 'next.wav')).status, 200);
   } finally {
-    await service.shutdown('test done');
+    svc.child.kill('SIGTERM');
+    await svc.exited;
   }
 });
 
