@@ -2,7 +2,7 @@
  * `pnpm bench:pipeline`: the log pipeline scenarios at full size on the real Fluent Bit and Loki
  * (FLUENT_BIT_BIN, LOKI_BIN), one table: per scenario delivered / lost / duplicated / fragments,
  * what a LogQL query finds, p50/p99 latency (Loki's acknowledgement − the record's own time), and
- * the sidecar's peak RSS (VmHWM). FLUENT_BIT_BIN_COMPARE (e.g. a 4.2.8 build) runs the scenarios
+ * the sidecar's peak RSS (VmHWM) and CPU use (CPU seconds per second it ran). FLUENT_BIT_BIN_COMPARE (e.g. a 4.2.8 build) runs the scenarios
  * of COMPARE_SCENARIOS (default b,c: the sidecar kills) on it too, side by side. SCENARIOS=a,b,c,d,e picks some; RECORDS sets the burst size
  * (default 200,000); RATE_SECONDS the steady-rate duration (default 30).
  */
@@ -32,10 +32,10 @@ const maxMs = 300_000;
 
 const mib = (n: number): string => (n / 1024 / 1024).toFixed(1);
 const row = ({ sidecar, id, r, seconds }: { sidecar: string; id: string; r: ScenarioResult; seconds: number }): string =>
-  `| ${id}. ${r.name} | ${sidecar} | ${r.records.toLocaleString('en')} | ${r.delivered.toLocaleString('en')} | ${r.lost} | ${r.duplicated} | ${r.fragments} | ${r.lokiDistinct.toLocaleString('en')} / ${r.lokiEntries.toLocaleString('en')} | ${r.p50Ms} | ${r.p99Ms} | ${mib(r.peakRssBytes)} | ${seconds.toFixed(0)} |`;
+  `| ${id}. ${r.name} | ${sidecar} | ${r.records.toLocaleString('en')} | ${r.delivered.toLocaleString('en')} | ${r.lost} | ${r.duplicated} | ${r.fragments} | ${r.lokiDistinct.toLocaleString('en')} / ${r.lokiEntries.toLocaleString('en')} | ${r.p50Ms} | ${r.p99Ms} | ${mib(r.peakRssBytes)} | ${r.sidecarCpuCores.toFixed(2)} | ${seconds.toFixed(0)} |`;
 process.stdout.write(
-  '| scenario | sidecar | records | delivered | lost | duplicated | fragments | LogQL: distinct / entries | p50 ms | p99 ms | sidecar peak RSS (MiB) | s |\n' +
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n',
+  '| scenario | sidecar | records | delivered | lost | duplicated | fragments | LogQL: distinct / entries | p50 ms | p99 ms | sidecar peak RSS (MiB) | sidecar CPU (cores) | s |\n' +
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n',
 );
 
 async function run(id: string, sidecar: string, scenarios: Set<string>, scenario: () => Promise<ScenarioResult>): Promise<void> {

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { DEFAULT_SENSITIVE_KEYS, SIDECAR_STORAGE_DIR, SIDECAR_TAIL_DB, defaultLogSettings, type LogSettings } from '@guitar-backend/logger';
 import { prop, type PipelineModel, type PluginSection, type Property } from './model.js';
 import { DEFAULT_VERSION } from './plugins/index.js';
+import { secondsNanoseconds } from './seconds-nanoseconds.js';
 
 /** What differs between deployments; everything about the log itself comes from LogSettings. */
 export interface DeploymentOptions {
@@ -223,7 +224,7 @@ export function buildPipeline(settings: LogSettings, options: DeploymentOptions)
         prop('storage.pause_on_chunks_overlimit', true),
         prop('Mem_Buf_Limit', options.tailMemBufLimit),
         prop('Skip_Long_Lines', true),
-        prop('Refresh_Interval', options.refreshIntervalSeconds),
+        prop('Refresh_Interval', secondsNanoseconds(options.refreshIntervalSeconds)),
         prop('Rotate_Wait', 15),
         prop('Buffer_Chunk_Size', `${chunk / 1024}k`),
         prop('Buffer_Max_Size', `${max / 1024}k`),

@@ -12,6 +12,7 @@ export {
   type LokiOptions,
   type OutputOptions,
 } from './from-settings.js';
+export { secondsNanoseconds } from './seconds-nanoseconds.js';
 export { validatePipeline, assertValidPipeline, ConfigValidationError, parseSize, type ValidationIssue } from './validate.js';
 export { SCHEMA_RELEASES, schemaFile, schemaForVersion, schemaProperties, type FluentBitSchema } from './schema.js';
 export { pluginSpecs, findPlugin, genericProperties, serviceProperties, parserProperties, SUPPORTED_VERSIONS, DEFAULT_VERSION } from './plugins/index.js';

@@ -33,6 +33,7 @@ const BOOLEAN = /^(on|off|true|false|yes|no)$/i;
 const INTEGER = /^-?\d+$/;
 const SIZE = /^\d+(\.\d+)?\s*([kmg]b?|b)?$/i;
 const TIME = /^\d+(\.\d+)?\s*[smhd]?$/i;
+const SECONDS_NANOSECONDS = /^(\d+)(?:\.(\d{9}))?$/;
 const ENV_REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
 /** Bytes in a Fluent Bit size value (`32k`, `5M`, `64KB`, `1024`). */
@@ -63,6 +64,18 @@ function checkValue(section: string, spec: PropertySpec, value: string, issues: 
   else if (spec.type === 'integer' && !INTEGER.test(value)) fail('must be a whole number');
   else if (spec.type === 'size' && !SIZE.test(value)) fail('must be a size such as 32k or 5M');
   else if (spec.type === 'time' && !TIME.test(value)) fail('must be a time such as 5 or 10s');
+  else if (spec.type === 'seconds.nanoseconds') checkSecondsNanoseconds(value, fail);
+}
+
+/** Fluent Bit reads the digits after the point as nanoseconds, and warns at 1 ms or less ("might cause high CPU usage"). */
+function checkSecondsNanoseconds(value: string, fail: (what: string) => void): void {
+  const m = SECONDS_NANOSECONDS.exec(value.trim());
+  if (!m) {
+    fail("must be whole seconds, or seconds.nanoseconds with nine digits after the point (Fluent Bit reads the digits after the point as nanoseconds: '0.5' is 5 ns, half a second is '0.500000000')");
+    return;
+  }
+  const seconds = Number(m[1]) + Number(m[2] ?? 0) / 1e9;
+  if (seconds <= 0.001) fail('must be more than 1 ms (Fluent Bit rescans that often and spins a core)');
 }
 
 function checkProperties(

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { defaultLogSettings } from '@guitar-backend/logger';
-import { assertValidPipeline, buildPipeline, ConfigValidationError, kubernetesOptions, validatePipeline, type PipelineModel, type PluginSection } from '../src/index.js';
+import { assertValidPipeline, buildPipeline, ConfigValidationError, kubernetesOptions, secondsNanoseconds, validatePipeline, type PipelineModel, type PluginSection } from '../src/index.js';
 
 const context = { maxLineBytes: defaultLogSettings.maxLineBytes };
 const base = (): PipelineModel => buildPipeline(defaultLogSettings, kubernetesOptions());
@@ -83,6 +83,30 @@ test('wrong value types, an undefined parser, filesystem storage without storage
   assert.match(found, /parser 'missing' is not defined \(valid: guitar-backend-json\)/);
   assert.match(found, /storage.type filesystem needs storage.path in \[SERVICE\]/);
   assert.match(found, /output stdout: Match 'nothing.here' matches no input tag/);
+});
+
+test("tail's Refresh_Interval is read as seconds.nanoseconds: '0.5' (5 ns, a core spent rescanning) and 1 ms or less are refused; the generated value is half a second", () => {
+  const tail = (value: string) => messages(withSection(base(), 'inputs', 'tail', setProperty('Refresh_Interval', value)));
+  assert.match(tail('0.5').join('\n'), /'refresh_interval' must be whole seconds, or seconds.nanoseconds with nine digits after the point \(Fluent Bit reads the digits after the point as nanoseconds: '0.5' is 5 ns/);
+  assert.match(tail('1s').join('\n'), /'refresh_interval' must be whole seconds/);
+  assert.match(tail('0.001000000').join('\n'), /must be more than 1 ms/);
+  assert.match(tail('0').join('\n'), /must be more than 1 ms/);
+  for (const ok of ['1', '60', '0.500000000', '2.250000000']) assert.deepEqual(tail(ok), [], ok);
+  const generated = base().inputs.find((s) => s.plugin === 'tail')?.properties.find((p) => p.key === 'Refresh_Interval')?.value;
+  assert.equal(generated, '0.500000000');
+  // As flb_utils_time_split reads it: strtol before the point is seconds, strtol after it nanoseconds.
+  const [sec, nsec] = (generated ?? '').split('.');
+  assert.equal(Number(sec) + Number(nsec ?? 0) / 1e9, kubernetesOptions().refreshIntervalSeconds);
+});
+
+test('durations in seconds.nanoseconds: whole seconds stay whole, fractions get nine digits', () => {
+  assert.equal(secondsNanoseconds(0.5), '0.500000000');
+  assert.equal(secondsNanoseconds(2), '2');
+  assert.equal(secondsNanoseconds(1.25), '1.250000000');
+  assert.equal(secondsNanoseconds(0.000000001), '0.000000001');
+  assert.equal(secondsNanoseconds(0.9999999999), '1');
+  assert.throws(() => secondsNanoseconds(-1), RangeError);
+  assert.throws(() => secondsNanoseconds(Number.NaN), RangeError);
 });
 
 test('assertValidPipeline throws one error listing every problem', () => {

@@ -1,7 +1,11 @@
 import type { PluginKind } from '../model.js';
 
-/** How Fluent Bit reads a property's value. */
-export type PropertyType = 'string' | 'boolean' | 'integer' | 'size' | 'time' | 'list';
+/**
+ * How Fluent Bit reads a property's value. `seconds.nanoseconds` is what flb_utils_time_split
+ * reads (tail's refresh_interval): whole seconds, and the digits after the point taken as a whole
+ * number of nanoseconds, so `0.5` is 5 ns, not half a second.
+ */
+export type PropertyType = 'string' | 'boolean' | 'integer' | 'size' | 'time' | 'seconds.nanoseconds' | 'list';
 
 export interface PropertySpec {
   /** Lower-case name, as Fluent Bit's schema lists it. */

@@ -279,6 +279,11 @@ export class Sidecar {
   private rssTimer: NodeJS.Timeout | null = null;
   peakRssBytes = 0;
   starts = 0;
+  /** CPU seconds (user + system) and wall seconds of every run so far, the current one up to its last sample. */
+  private cpuDone = 0;
+  private cpuCurrent = 0;
+  private wallDone = 0;
+  private startedAt = 0;
   readonly configFile: string;
   readonly logFile: string;
 
@@ -327,12 +332,28 @@ export class Sidecar {
     this.child = track(spawn(this.bin, ['-c', this.configFile], { stdio: ['ignore', 'ignore', out], env: { ...process.env, NODE_NAME: 'pipeline-test' } }));
     fs.closeSync(out);
     this.starts++;
+    this.startedAt = performance.now();
+    this.cpuCurrent = 0;
     const pid = this.child.pid;
     this.rssTimer = setInterval(() => this.sampleRss(pid), 100);
   }
 
+  /** The sidecar's CPU use so far, in cores (CPU seconds per wall second while it ran). */
+  get cpuCores(): number {
+    const wall = this.wallDone + (this.child ? (performance.now() - this.startedAt) / 1000 : 0);
+    return wall > 0 ? (this.cpuDone + this.cpuCurrent) / wall : 0;
+  }
+
   private sampleRss(pid: number | undefined): void {
     if (pid === undefined) return;
+    try {
+      // /proc/<pid>/stat: utime and stime (fields 14 and 15) in clock ticks of USER_HZ, 100 on Linux.
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      this.cpuCurrent = (Number(fields[11]) + Number(fields[12])) / 100;
+    } catch {
+      // gone
+    }
     try {
       const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
       const hwm = /^VmHWM:\s+(\d+) kB/m.exec(status);
@@ -348,6 +369,9 @@ export class Sidecar {
     if (!child) return;
     this.sampleRss(child.pid);
     if (this.rssTimer) clearInterval(this.rssTimer);
+    this.cpuDone += this.cpuCurrent;
+    this.cpuCurrent = 0;
+    this.wallDone += (performance.now() - this.startedAt) / 1000;
     child.kill(signal);
     await Promise.race([exited(child), sleep(timeoutMs)]);
     if (child.exitCode === null && child.signalCode === null) {

@@ -6,6 +6,8 @@ import { countRun, sleep, startPipeline, tempWorkDir, waitFor, Writer, type Bina
 export interface ScenarioResult extends RunCount {
   name: string;
   peakRssBytes: number;
+  /** The sidecar's CPU use over the scenario, in cores (CPU seconds per wall second it ran). */
+  sidecarCpuCores: number;
   sidecarStarts: number;
   sidecarProblems: string[];
   /** Log files left on disk once everything was delivered (retention let the read ones go). */
@@ -49,6 +51,7 @@ async function finish(name: string, p: Pipeline, run: string, records: number, f
     name,
     ...count,
     peakRssBytes: p.sidecar.peakRssBytes,
+    sidecarCpuCores: p.sidecar.cpuCores,
     sidecarStarts: p.sidecar.starts,
     sidecarProblems: p.sidecar.problems(),
     filesLeft,
