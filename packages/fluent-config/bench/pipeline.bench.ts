@@ -4,9 +4,12 @@
  * what a LogQL query finds, p50/p99 latency (Loki's acknowledgement − the record's own time), and
  * the sidecar's peak RSS (VmHWM) and CPU use (CPU seconds per second it ran). FLUENT_BIT_BIN_COMPARE (e.g. a 4.2.8 build) runs the scenarios
  * of COMPARE_SCENARIOS (default b,c: the sidecar kills) on it too, side by side. SCENARIOS=a,b,c,d,e picks some; RECORDS sets the burst size
- * (default 200,000); RATE_SECONDS the steady-rate duration (default 30).
+ * (default 200,000); RATE_SECONDS the steady-rate duration (default 30). SIDECAR_CPU_MILLICORES
+ * (e.g. 100, the pod's limit) runs the scenarios again, side by side, with the sidecar under that
+ * CPU limit (a cgroup; needs root).
  */
 import { findBinaries, Loki, tempWorkDir, type Binaries } from '../test/pipeline/harness.js';
+import { createCpuLimit } from './cpu-limit.js';
 import { appKilled, burstWithLateSidecar, burstWithSidecarStop, steadyRate, type ScenarioResult } from '../test/pipeline/scenarios.js';
 
 const found = findBinaries();
@@ -21,9 +24,15 @@ const wanted = list(process.env.SCENARIOS ?? 'a,b,c,d,e');
 const compared = list(process.env.COMPARE_SCENARIOS ?? 'b,c');
 const padChars = 150; // ~430-byte records: 200,000 of them span 8 files of 10 MiB, beyond the 5 kept
 
+const millicores = process.env.SIDECAR_CPU_MILLICORES ? Number(process.env.SIDECAR_CPU_MILLICORES) : null;
+const cpuLimit = millicores === null ? null : createCpuLimit(millicores);
+const limited = (b: Binaries): Binaries => (cpuLimit ? { ...b, sidecarCgroup: cpuLimit.dir } : b);
+const limitLabel = millicores === null ? '' : ` (${millicores}m)`;
 const binaries: Array<{ label: string; b: Binaries; scenarios: Set<string> }> = [{ label: found.fluentBit.split('/').pop()!, b: found, scenarios: wanted }];
+// The same scenarios again, side by side in this run, with the sidecar under the limit.
+if (cpuLimit) binaries.push({ label: found.fluentBit.split('/').pop()! + limitLabel, b: limited(found), scenarios: wanted });
 if (process.env.FLUENT_BIT_BIN_COMPARE) {
-  binaries.push({ label: process.env.FLUENT_BIT_BIN_COMPARE.split('/').pop()!, b: { ...found, fluentBit: process.env.FLUENT_BIT_BIN_COMPARE }, scenarios: compared });
+  binaries.push({ label: process.env.FLUENT_BIT_BIN_COMPARE.split('/').pop()! + limitLabel, b: limited({ ...found, fluentBit: process.env.FLUENT_BIT_BIN_COMPARE }), scenarios: compared });
 }
 
 const loki = await Loki.start(found.loki, tempWorkDir('bench-loki'));
@@ -65,6 +74,7 @@ try {
   }
 } finally {
   await loki.stop();
+  cpuLimit?.remove();
 }
 
 const peak = Math.max(...rows.filter((x) => x.sidecar === binaries[0]!.label).map((x) => x.r.peakRssBytes));

@@ -25,6 +25,8 @@ const writerScript = fileURLToPath(new URL('../fixtures/pipeline-writer.js', imp
 export interface Binaries {
   fluentBit: string;
   loki: string;
+  /** A cgroup directory the sidecar runs in (its CPU limit, as the pod's); see bench/cpu-limit.ts. */
+  sidecarCgroup?: string;
 }
 
 const HOW_TO =
@@ -290,6 +292,7 @@ export class Sidecar {
   constructor(
     private readonly bin: string,
     readonly workDir: string,
+    private readonly cgroup: string | undefined,
     settings: LogSettings,
     lokiPort: number,
     httpPort: number,
@@ -329,7 +332,11 @@ export class Sidecar {
   start(): void {
     const out = fs.openSync(this.logFile, 'a');
     // stdout carries the stdout output's json_lines: not needed here.
-    this.child = track(spawn(this.bin, ['-c', this.configFile], { stdio: ['ignore', 'ignore', out], env: { ...process.env, NODE_NAME: 'pipeline-test' } }));
+    const env = { ...process.env, NODE_NAME: 'pipeline-test' };
+    // In a cgroup: a shell joins it, then becomes Fluent Bit (exec), so every thread is limited from the start.
+    this.child = this.cgroup
+      ? track(spawn('/bin/sh', ['-c', 'echo $$ > "$1/cgroup.procs" && exec "$2" -c "$3"', 'sh', this.cgroup, this.bin, this.configFile], { stdio: ['ignore', 'ignore', out], env }))
+      : track(spawn(this.bin, ['-c', this.configFile], { stdio: ['ignore', 'ignore', out], env }));
     fs.closeSync(out);
     this.starts++;
     this.startedAt = performance.now();
@@ -444,7 +451,7 @@ export async function startPipeline(binaries: Binaries, loki: Loki, workDir: str
   const settings: LogSettings = { ...defaultLogSettings, dir, rotation };
   const door = await LokiDoor.start(loki);
   // The config targets the binary's version when its name says it (fluent-bit-4.2.8), else the default.
-  const sidecar = new Sidecar(binaries.fluentBit, workDir, settings, door.port, await freePort(), await freePort(), version);
+  const sidecar = new Sidecar(binaries.fluentBit, workDir, binaries.sidecarCgroup, settings, door.port, await freePort(), await freePort(), version);
   return {
     dir,
     settings,
