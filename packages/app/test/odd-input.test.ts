@@ -254,6 +254,48 @@ test('a FLAC or Ogg header declaring more audio than its bytes can hold: 422', a
   assert.match(res.json.message, /header declares \d+ samples per channel, more than \d+ bytes of FLAC can hold/);
 });
 
+/** Seeded bytes that are no audio and do not compress (random bytes hold many MPEG frame-sync patterns). */
+function junk(size: number, seed: number): Buffer {
+  const out = Buffer.alloc(size);
+  let x = seed >>> 0;
+  for (let i = 0; i < size; i++) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    out[i] = x >>> 24;
+  }
+  return out;
+}
+
+test('an MP3 that is mostly not MPEG frames (junk after or amid real frames) is refused: 422, not seconds of decoded junk', async () => {
+  const mp3 = fixture('lick-stereo-44k.mp3');
+  const clean = await upload(service, mp3, 'clean.mp3', 'audio/mpeg');
+  assert.equal(clean.status, 200);
+  const seconds = clean.json.audio.duration_seconds as number;
+  const half = 30_000;
+  for (const [name, bytes] of [
+    ['junk after the frames.mp3', Buffer.concat([mp3, junk(1024 * 1024, 7)])],
+    ['junk amid the frames.mp3', Buffer.concat([mp3.subarray(0, half), junk(1024 * 1024, 9), mp3.subarray(half)])],
+    ['zeros after the frames.mp3', Buffer.concat([mp3, Buffer.alloc(512 * 1024)])],
+  ] as const) {
+    const res = await upload(service, bytes, name, 'audio/mpeg');
+    assert.equal(res.status, 422, `${name}: ${JSON.stringify(res.json)}`);
+    assert.equal(res.json.error, 'corrupt_audio');
+    assert.match(res.json.message, /MB of this [\d.]+ MB MP3 file are not MPEG audio frames \(the first from byte \d+\)/, name);
+  }
+  // What real files carry passes: a few damaged bytes, an ID3v1 tag, an APE tag, two takes of one stream joined.
+  const id3v1 = Buffer.concat([Buffer.from('TAG'), Buffer.alloc(125, 0x20)]);
+  const ape = Buffer.concat([Buffer.from('APETAGEX'), Buffer.alloc(200)]);
+  for (const [name, bytes, expected] of [
+    ['a little junk.mp3', Buffer.concat([mp3, junk(8 * 1024, 3)]), seconds],
+    ['id3v1.mp3', Buffer.concat([mp3, id3v1]), seconds],
+    ['ape.mp3', Buffer.concat([mp3, ape]), seconds],
+    ['joined.mp3', Buffer.concat([mp3, mp3]), 2 * seconds],
+  ] as const) {
+    const res = await upload(service, bytes, name, 'audio/mpeg');
+    assert.equal(res.status, 200, `${name}: ${JSON.stringify(res.json)}`);
+    assert.ok(Math.abs((res.json.audio.duration_seconds as number) - expected) < 0.5, `${name}: ${res.json.audio.duration_seconds} s, expected about ${expected}`);
+  }
+});
+
 test('a malformed URL: 400 JSON with a request.rejected record', async () => {
   const res = await service.app.inject({ method: 'GET', url: '/api/%zz' });
   assert.equal(res.statusCode, 400);

@@ -107,6 +107,60 @@ export function mp3Truncation(b: Uint8Array): Truncation | null {
   return null;
 }
 
+/** Frames in a row, with the first frame's version and rate, that count as MP3 audio again after junk. */
+const MP3_RESYNC_FRAMES = 3;
+/** Bytes that are not frames beyond which an MP3 is refused: a few damaged frames pass, a file that is mostly something else does not. */
+const MP3_JUNK_ALLOWANCE = { bytes: 64 * 1024, share: 0.1 };
+
+/** The version and rate bits of the frame header at `pos` (frames of one stream share them). */
+const mp3StreamBits = (b: Uint8Array, pos: number): number => (((b[pos + 1] ?? 0) & 0x18) << 8) | ((b[pos + 2] ?? 0) & 0x0c);
+
+/** Whether `count` frames of the stream follow each other from `pos`. */
+function mp3ChainAt(b: Uint8Array, pos: number, stream: number, count: number, end: number): boolean {
+  for (let n = 0; n < count; n++) {
+    const length = mp3FrameLength(b, pos);
+    if (length === 0 || pos + length > end || mp3StreamBits(b, pos) !== stream) return false;
+    pos += length;
+  }
+  return true;
+}
+
+/**
+ * MP3: how much of the file, after its first frames, is not MPEG audio. The decoder resynchronises
+ * on any frame-sync pattern, and random bytes hold many, so junk after real frames decodes to
+ * seconds of noise per megabyte, reported as the recording. Walking the chain of frame headers, a
+ * break is junk until a chain of frames of the same stream starts again; past the allowance the
+ * file is refused. A file whose first frames do not chain is left to the decoder.
+ */
+export function mp3Junk(b: Uint8Array): Truncation | null {
+  const first = mp3FirstFrame(b);
+  let end = b.length;
+  if (end >= 128 && b[end - 128] === 0x54 && b[end - 127] === 0x41 && b[end - 126] === 0x47) end -= 128; // ID3v1 "TAG"
+  if (first < 0 || !mp3ChainAt(b, first, mp3StreamBits(b, first), MP3_RESYNC_FRAMES, end)) return null;
+  const stream = mp3StreamBits(b, first);
+  let pos = first;
+  let junk = 0;
+  let firstJunk = -1;
+  while (pos < end) {
+    const length = mp3FrameLength(b, pos);
+    if (length > 0 && pos + length <= end && mp3StreamBits(b, pos) === stream) {
+      pos += length;
+      continue;
+    }
+    // The chain breaks here: junk up to where frames of the stream chain again (or the end).
+    if (end - pos < 4 || pos + length > end) break; // a last frame cut short: mp3Truncation's concern
+    if (firstJunk < 0) firstJunk = pos;
+    let next = pos + 1;
+    while (next < end && !(b[next] === 0xff && mp3ChainAt(b, next, stream, MP3_RESYNC_FRAMES, end))) next++;
+    junk += next - pos;
+    pos = next;
+  }
+  const allowed = Math.max(MP3_JUNK_ALLOWANCE.bytes, MP3_JUNK_ALLOWANCE.share * (b.length - first));
+  if (junk <= allowed) return null;
+  const mb = (n: number): string => (n / 1024 / 1024).toFixed(1);
+  return { truncated: true, message: `${mb(junk)} MB of this ${mb(b.length)} MB MP3 file are not MPEG audio frames (the first from byte ${firstJunk}): the file is damaged, or is not one MP3 recording` };
+}
+
 /**
  * What the container says about the audio before a byte of it is decoded: its shape and how many
  * sample frames its data can hold. `frames` is null when the container does not say (a FLAC

@@ -1,6 +1,6 @@
 import decodeAudio from 'audio-decode';
 import getType from 'audio-type';
-import { containerFacts, flacDeclaredFrames, HeaderProblem, mp3Truncation, oggTruncation, wavLayout, wavTruncation, type ContainerFacts, type WavLayout } from './container-check.js';
+import { containerFacts, flacDeclaredFrames, HeaderProblem, mp3Junk, mp3Truncation, oggTruncation, wavLayout, wavTruncation, type ContainerFacts, type WavLayout } from './container-check.js';
 import { InputError } from './input-error.js';
 
 /** Formats accepted, by what the bytes are (never by the file name). */
@@ -144,6 +144,8 @@ export function inspectUpload(bytes: Uint8Array, maxSeconds: number): InspectedU
   if (facts) checkShape(name, facts.channels, facts.sampleRate);
   const containerProblem = type === 'oga' ? oggTruncation(bytes) : type === 'mp3' ? mp3Truncation(bytes) : null;
   if (containerProblem) throw new InputError('corrupt_audio', `truncated ${name}: ${containerProblem.message}`);
+  const junk = type === 'mp3' ? mp3Junk(bytes) : null;
+  if (junk) throw new InputError('corrupt_audio', junk.message);
 
   let wav: InspectedUpload['wav'] = null;
   if (type === 'wav') {
