@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { GUARD_MODES, type GuardMode } from './memory/guard.js';
+import { DEFAULT_GUARD_BASE_MB, DEFAULT_GUARD_MB_PER_MINUTE, DEFAULT_GUARD_SIGNAL_COPIES, GUARD_MODES, type GuardMode } from './memory/guard.js';
 
 /** Everything the service reads from its environment, validated at start. */
 export interface AppConfig {
@@ -25,8 +25,12 @@ export interface AppConfig {
   retryAfterSeconds: number;
   /** MEMORY_GUARD: off | warn (default) | reject. */
   memoryGuard: GuardMode;
-  /** MEMORY_GUARD_MB_PER_MINUTE: peak memory per audio minute the guard assumes (default 70, measured 64.5). */
+  /** MEMORY_GUARD_BASE_MB: what any analysis adds to memory, however short (default 80; see memory/guard.ts). */
+  memoryGuardBaseMb: number;
+  /** MEMORY_GUARD_MB_PER_MINUTE: the analysis' own memory per audio minute the guard assumes (default 30; see memory/guard.ts). */
   memoryGuardMbPerMinute: number;
+  /** MEMORY_GUARD_SIGNAL_COPIES: copies of the decoded signal, at the file's rate and channels, the guard assumes held at once (default 1.5). */
+  memoryGuardSignalCopies: number;
   /** ANALYSIS_SPLIT: recordings of a minute or more use a second thread for rhythm, key and chords (default on). */
   analysisSplit: boolean;
   /** REQUEST_TIMEOUT_SECONDS: the whole request (headers and upload) must arrive within this (default 300) → 408. */
@@ -49,6 +53,16 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
   const value = Number(raw);
   if (!Number.isInteger(value) || value < min || value > max) {
     throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+function decimal(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be a number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
   }
   return value;
 }
@@ -99,7 +113,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     retryAfterSeconds: integer(env, 'RETRY_AFTER_SECONDS', 10, 1, 3600),
     memoryGuard: guardMode(env),
     analysisSplit: onOff(env, 'ANALYSIS_SPLIT', true),
-    memoryGuardMbPerMinute: integer(env, 'MEMORY_GUARD_MB_PER_MINUTE', 70, 1, 100_000),
+    memoryGuardBaseMb: integer(env, 'MEMORY_GUARD_BASE_MB', DEFAULT_GUARD_BASE_MB, 0, 100_000),
+    memoryGuardMbPerMinute: integer(env, 'MEMORY_GUARD_MB_PER_MINUTE', DEFAULT_GUARD_MB_PER_MINUTE, 1, 100_000),
+    memoryGuardSignalCopies: decimal(env, 'MEMORY_GUARD_SIGNAL_COPIES', DEFAULT_GUARD_SIGNAL_COPIES, 0, 100),
     previousCrashVisibleMs: integer(env, 'PREVIOUS_CRASH_VISIBLE_MINUTES', 15, 0, 24 * 60) * 60_000,
     requestTimeoutMs: requestTimeoutSeconds * 1000,
     headersTimeoutMs: headersTimeoutSeconds * 1000,

@@ -73,7 +73,7 @@ export async function createService(options: ServiceOptions = {}): Promise<Servi
       maxAudioSeconds: config.maxAudioSeconds,
       retireHeapBytes: config.workerRetireHeapBytes,
       split: config.analysisSplit,
-      guard: { mode: config.memoryGuard, mbPerAudioMinute: config.memoryGuardMbPerMinute, limitBytes: limit.bytes },
+      guard: { mode: config.memoryGuard, baseMb: config.memoryGuardBaseMb, mbPerAudioMinute: config.memoryGuardMbPerMinute, signalCopies: config.memoryGuardSignalCopies, limitBytes: limit.bytes },
       beginWork: () => idle.begin(),
     },
     (event) => progress.dispatch(event),

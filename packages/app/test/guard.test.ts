@@ -1,22 +1,39 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { guardSeconds, judgeMemory } from '../src/memory/guard.js';
+import { DEFAULT_GUARD_MB_PER_MINUTE, DEFAULT_GUARD_SIGNAL_COPIES, guardSeconds, judgeMemory, type GuardSettings } from '../src/memory/guard.js';
 import { songWav } from '../src/index.js';
 import { fixture, startTestService, upload } from './helpers.js';
 
 const MB = 1024 * 1024;
 
+const settings = (over: Partial<GuardSettings> = {}): GuardSettings => ({ mode: 'warn', baseMb: 0, mbPerAudioMinute: 45, signalCopies: 0, limitBytes: 1024 * MB, ...over });
+const mono44k = { sampleRate: 44_100, channels: 1 };
+
 test('the estimate: RSS now plus the per-minute slope times the audio minutes, at risk past 95 % of the limit', () => {
-  const v = judgeMemory(600, 200 * MB, { mode: 'warn', mbPerAudioMinute: 45, limitBytes: 1024 * MB });
+  const v = judgeMemory(600, mono44k, 200 * MB, settings());
   assert.equal(v?.estimatedPeakBytes, 650 * MB);
   assert.equal(v?.atRisk, false);
-  assert.equal(judgeMemory(1200, 200 * MB, { mode: 'warn', mbPerAudioMinute: 45, limitBytes: 1024 * MB })?.atRisk, true);
-  assert.equal(judgeMemory(1200, 200 * MB, { mode: 'off', mbPerAudioMinute: 45, limitBytes: 1024 * MB }), null);
-  assert.equal(judgeMemory(1200, 200 * MB, { mode: 'reject', mbPerAudioMinute: 45, limitBytes: null }), null, 'no limit, nothing to judge');
+  assert.equal(judgeMemory(1200, mono44k, 200 * MB, settings())?.atRisk, true);
+  assert.equal(judgeMemory(1200, mono44k, 200 * MB, settings({ mode: 'off' })), null);
+  assert.equal(judgeMemory(1200, mono44k, 200 * MB, settings({ mode: 'reject', limitBytes: null })), null, 'no limit, nothing to judge');
+});
+
+test('the estimate adds the decoded signal at the file\'s own rate and channels: a minute at 192 kHz stereo weighs more than one at 44.1 kHz mono', () => {
+  const s = settings({ mbPerAudioMinute: DEFAULT_GUARD_MB_PER_MINUTE, signalCopies: DEFAULT_GUARD_SIGNAL_COPIES });
+  assert.equal(judgeMemory(0, mono44k, 0, settings({ baseMb: 64 }))?.estimatedPeakBytes, 64 * MB, 'any analysis adds the base');
+  const peak = (shape: { sampleRate: number; channels: number }): number => (judgeMemory(60, shape, 0, s)?.estimatedPeakBytes ?? 0) / MB;
+  // 30 MB for the analysis, plus 1.5 float32 copies of a minute of the signal.
+  assert.equal(peak(mono44k), 30 + (1.5 * 4 * 44_100 * 60) / MB);
+  assert.equal(peak({ sampleRate: 192_000, channels: 2 }), 30 + (1.5 * 4 * 192_000 * 2 * 60) / MB);
+  assert.ok(peak({ sampleRate: 192_000, channels: 2 }) > 3 * peak(mono44k));
+  // The seconds let through shrink in the same proportion.
+  const at = (shape: { sampleRate: number; channels: number }): number => guardSeconds(200 * MB, shape, { ...s, limitBytes: 1000 * MB });
+  assert.ok(Math.abs(at(mono44k) * peak(mono44k) - at({ sampleRate: 192_000, channels: 2 }) * peak({ sampleRate: 192_000, channels: 2 })) < 1e-6);
 });
 
 // The service runs in this test process, whose RSS depends on the tests before: the limit is set
-// 150 MB above it, so 4 minutes (about 280 MB at the guard's slope) pass 95 % of it and 5 s do not.
+// 150 MB above it, so 4 minutes (about 260 MB at the guard's defaults for 44.1 kHz mono) pass 95 %
+// of it and 5 s do not.
 const long = songWav({ seconds: 240 }).wav;
 const short = songWav({ seconds: 5 }).wav;
 
@@ -89,8 +106,25 @@ test('MEMORY_GUARD=reject judges the length the container declares, for every fo
 });
 
 test('the seconds the guard lets through: what fits under 95 % of the limit at the per-minute slope', () => {
-  assert.equal(guardSeconds(200 * MB, { mode: 'reject', mbPerAudioMinute: 50, limitBytes: 1000 * MB }), ((950 - 200) / 50) * 60);
-  assert.equal(guardSeconds(990 * MB, { mode: 'reject', mbPerAudioMinute: 50, limitBytes: 1000 * MB }), 0);
-  assert.equal(guardSeconds(200 * MB, { mode: 'reject', mbPerAudioMinute: 50, limitBytes: null }), Infinity);
-  assert.equal(guardSeconds(200 * MB, { mode: 'off', mbPerAudioMinute: 50, limitBytes: 1000 * MB }), Infinity);
+  const s = settings({ mode: 'reject', mbPerAudioMinute: 50, limitBytes: 1000 * MB });
+  assert.equal(guardSeconds(200 * MB, mono44k, s), ((950 - 200) / 50) * 60);
+  assert.equal(guardSeconds(990 * MB, mono44k, s), 0);
+  assert.equal(guardSeconds(200 * MB, mono44k, { ...s, baseMb: 50 }), ((950 - 250) / 50) * 60);
+  assert.equal(guardSeconds(200 * MB, mono44k, { ...s, limitBytes: null }), Infinity);
+  assert.equal(guardSeconds(200 * MB, mono44k, { ...s, mode: 'off' }), Infinity);
+});
+
+test('MEMORY_GUARD=reject judges the file\'s own shape: a minute at 192 kHz stereo is refused where a minute at 44.1 kHz mono is analysed', async () => {
+  const limitMb = Math.ceil(process.memoryUsage.rss() / MB) + 200;
+  const service = await startTestService({ memoryGuard: 'reject', memoryLimitOverrideBytes: limitMb * MB, memoryThresholds: [99] });
+  try {
+    // At the defaults: about 125 MB for the mono minute, 242 MB for the 192 kHz stereo one.
+    assert.equal((await upload(service, songWav({ seconds: 60 }).wav, 'mono.wav')).status, 200);
+    const wide = await upload(service, songWav({ seconds: 60, sampleRate: 192_000, channels: 2 }).wav, 'wide.wav');
+    assert.equal(wide.status, 507, JSON.stringify(wide.json));
+    const guard = service.records().filter((r) => r.event === 'memory.guard');
+    assert.deepEqual(guard.map((g) => [g.file_name, g.basis, g.audio_seconds]), [['wide.wav', 'container', 60]]);
+  } finally {
+    await service.shutdown('test done');
+  }
 });

@@ -9,7 +9,7 @@ import { analyzeAudio, isOutOfMemory } from './analyze.js';
 import { DecodeStopped, decodeUpload, inspectUpload } from './decode.js';
 import { loadEssentia } from './essentia.js';
 import { InputError } from './input-error.js';
-import { describeVerdict, guardSeconds, judgeMemory, type GuardVerdict } from '../memory/guard.js';
+import { ASSUMED_SHAPE, describeVerdict, guardSeconds, judgeMemory, type GuardVerdict, type SignalShape } from '../memory/guard.js';
 import type { AnalysisJob, ProgressEvent, Stage, WorkerOutcome } from './types.js';
 
 const loaded = loadEssentia();
@@ -41,8 +41,8 @@ export default async function analyze(job: AnalysisJob): Promise<WorkerOutcome> 
     eventsPosted: posted,
   });
   /** The guard: a `guard` event when the estimate is at risk; the verdict when the job must be refused. */
-  const guardRefuses = (audioSeconds: number, basis: 'container' | 'decoded'): GuardVerdict | null => {
-    const verdict = judgeMemory(audioSeconds, process.memoryUsage.rss(), job.guard);
+  const guardRefuses = (audioSeconds: number, shape: SignalShape, basis: 'container' | 'decoded'): GuardVerdict | null => {
+    const verdict = judgeMemory(audioSeconds, shape, process.memoryUsage.rss(), job.guard);
     if (!verdict?.atRisk || job.guard.mode === 'off') return null;
     post({ type: 'guard', requestId: job.requestId, mode: job.guard.mode, basis, verdict });
     return job.guard.mode === 'reject' ? verdict : null;
@@ -53,20 +53,21 @@ export default async function analyze(job: AnalysisJob): Promise<WorkerOutcome> 
     // judges the length they declare, so a recording too long for the memory is refused before the
     // decoder allocates anything.
     const inspected = inspectUpload(bytes, job.maxAudioSeconds);
-    const early = inspected.estimatedSeconds === null ? null : guardRefuses(inspected.estimatedSeconds, 'container');
+    const declaredShape: SignalShape = inspected.facts ? { sampleRate: inspected.facts.sampleRate, channels: inspected.facts.channels } : ASSUMED_SHAPE;
+    const early = inspected.estimatedSeconds === null ? null : guardRefuses(inspected.estimatedSeconds, declaredShape, 'container');
     if (early) return refuse(early);
     progress({ type: 'stage', requestId: job.requestId, stage: 'decode', rssBytes: process.memoryUsage.rss(), wasmHeapBytes: loaded.heapBytes() });
     const t = performance.now();
     // Without a length from the container (a FLAC without its total), the decode itself stops where
     // the guard would refuse, so it cannot run the process out of memory on its way there.
-    const stopAt = inspected.estimatedSeconds === null && job.guard.mode === 'reject' ? guardSeconds(process.memoryUsage.rss(), job.guard) : Infinity;
+    const stopAt = inspected.estimatedSeconds === null && job.guard.mode === 'reject' ? guardSeconds(process.memoryUsage.rss(), declaredShape, job.guard) : Infinity;
     let audio;
     try {
       audio = await decodeUpload(bytes, job.maxAudioSeconds, inspected, stopAt);
     } catch (err) {
       if (!(err instanceof DecodeStopped)) throw err;
       // Stopped where the estimate reaches the limit: at risk by construction.
-      const verdict = judgeMemory(err.seconds, process.memoryUsage.rss(), job.guard);
+      const verdict = judgeMemory(err.seconds, declaredShape, process.memoryUsage.rss(), job.guard);
       if (!verdict) throw err;
       const atLimit = { ...verdict, atRisk: true };
       post({ type: 'guard', requestId: job.requestId, mode: 'reject', basis: 'decoded', verdict: atLimit });
@@ -84,7 +85,7 @@ export default async function analyze(job: AnalysisJob): Promise<WorkerOutcome> 
       rssBytes: process.memoryUsage.rss(),
     });
     // Without a length from the container (a FLAC without its total), the guard judges the decoded one.
-    const late = inspected.estimatedSeconds === null ? guardRefuses(audio.durationSeconds, 'decoded') : null;
+    const late = inspected.estimatedSeconds === null ? guardRefuses(audio.durationSeconds, { sampleRate: audio.sampleRate, channels: audio.channels }, 'decoded') : null;
     if (late) return refuse(late);
     const result = await analyzeAudio(audio, job.requestId, progress, loaded, {
       split: job.split,
