@@ -21,12 +21,6 @@ const ABOVE_BONUS = 0.2;
 const PARTIAL_GAIN = 1;
 /** Partials of a note, in semitones above it. */
 const PARTIALS = [12, 19, 24, 28, 31, 34, 36];
-/**
- * Below this share of its fresh harmonic evidence at its odd harmonics, a candidate is likely the
- * octave below a note that started (whose harmonics are its even ones only): its score shrinks in
- * proportion. A note played carries its fundamental and odd harmonics (about half of the evidence).
- */
-const ODD_SHARE = 0.3;
 
 export function noteName(midi: number): string {
   return `${NAMES[((midi % 12) + 12) % 12]}${Math.floor(midi / 12) - 1}`;
@@ -64,7 +58,7 @@ export function detectNotes(signal: Float32Array, sampleRate: number, onsets: re
     const top = c.pitches[0]?.gain ?? 1;
     // A candidate on a partial of another salient one is that note's overtone: no head start.
     const partial = (p: { midi: number; gain: number }): boolean => c.pitches.some((q) => q.midi < p.midi && q.gain >= PARTIAL_GAIN * p.gain && PARTIALS.includes(p.midi - q.midi));
-    const choices = c.pitches.map((p) => ({ midi: p.midi, score: (p.gain / top) * Math.min(1, p.odd / ODD_SHARE) + (p.midi === c.best ? BEST_BONUS : 0) + (partial(p) ? 0 : (up * (p.midi - c.best)) / 12) }));
+    const choices = c.pitches.map((p) => ({ midi: p.midi, score: p.gain / top + (p.midi === c.best ? BEST_BONUS : 0) + (partial(p) ? 0 : (up * (p.midi - c.best)) / 12) }));
     if (!choices.some((x) => x.midi === c.best)) choices.push({ midi: c.best, score: 1 + BEST_BONUS });
     return { ...c, choices };
   });

@@ -1,19 +1,16 @@
 /**
- * The pitch that starts at an onset: harmonic salience (the strongly compressed magnitudes at a
- * candidate's first eight harmonics, summed with equal weights) on the spectrum just after the
- * onset, less what was already sounding just before it. A candidate an octave too low collects
- * nothing at its own fundamental and odd harmonics, one an octave too high misses the odd ones:
- * both score below the true pitch. The compression (cube root of the magnitude) makes a note count
- * by how many of its harmonics sound rather than by its loudest one: in a band, a pitch an octave
- * below the lead (or a bass's overtone) gathers the lead's strong low harmonics but lacks half of
- * its own series, which equal weights over eight harmonics let count against it.
+ * The pitch that starts at an onset: harmonic salience (the summed magnitudes at a candidate's first
+ * harmonics, weighted down the series) on the spectrum just after the onset, less what was already
+ * sounding just before it. A candidate an octave too low collects nothing at its own fundamental
+ * and odd harmonics, one an octave too high misses the odd ones: both score below the true pitch.
  * Subtracting the sound before the onset lets the note that was just played stand out of a mix
  * (a held chord, a ringing bass note).
  */
 import { magnitudeSpectrum } from './spectrum.js';
 
 export const FRAME = 4096;
-const HARMONICS = 8;
+const HARMONICS = 6;
+const DECAY = 0.95;
 
 export interface OnsetPitch {
   midi: number;
@@ -52,8 +49,7 @@ function maxIn(mags: Float32Array, lo: number, hi: number): number {
 /** The pitches that start at an onset (see OnsetPitcher.candidates). */
 export interface Candidates {
   best: number;
-  /** `odd`: the share of the fresh evidence at its first six harmonics found at the odd ones (see oddShare). */
-  pitches: Array<{ midi: number; gain: number; odd: number }>;
+  pitches: Array<{ midi: number; gain: number }>;
   /** Frequency and confidence of `best` and of each of `pitches`, as `describe` gives them. */
   described: Map<number, OnsetPitch>;
 }
@@ -90,11 +86,15 @@ export class OnsetPitcher {
     }
   }
 
-  /** Harmonic salience of `midi` in `mags`: its harmonics' peak magnitudes (cube roots), summed. */
+  /** Harmonic salience of `midi` in `mags`: its harmonics' peak magnitudes (square roots), weighted down the series. */
   private salience(mags: Float32Array, midi: number): number {
     const bounds = this.ranges[midi - this.lowMidi]!;
     let s = 0;
-    for (let i = 0; i < bounds.length; i += 2) s += Math.cbrt(maxIn(mags, bounds[i]!, bounds[i + 1]!));
+    let w = 1;
+    for (let i = 0; i < bounds.length; i += 2) {
+      s += w * Math.sqrt(maxIn(mags, bounds[i]!, bounds[i + 1]!));
+      w *= DECAY;
+    }
     return s;
   }
 
@@ -132,37 +132,18 @@ export class OnsetPitcher {
       }
     }
     if (best < 0) return null;
-    const maxima: Array<{ midi: number; gain: number }> = [];
+    const pitches: Array<{ midi: number; gain: number }> = [];
     gains.forEach((g, i) => {
-      if (g > 0 && g >= (gains[i - 1] ?? 0) && g >= (gains[i + 1] ?? 0)) maxima.push({ midi: this.lowMidi + i, gain: g });
+      if (g > 0 && g >= (gains[i - 1] ?? 0) && g >= (gains[i + 1] ?? 0)) pitches.push({ midi: this.lowMidi + i, gain: g });
     });
-    maxima.sort((x, y) => y.gain - x.gain);
+    pitches.sort((x, y) => y.gain - x.gain);
     const checked = this.octaveChecked(best);
-    const top = maxima.slice(0, count).map((p) => ({ ...p, odd: this.oddShare(p.midi) }));
+    const top = pitches.slice(0, count);
     // Each candidate described now, from the spectra already loaded (the notes pick one later).
     const described = new Map<number, OnsetPitch>();
     const total = this.peakTotal();
     for (const midi of [checked, ...top.map((p) => p.midi)]) if (!described.has(midi)) described.set(midi, this.describeLoaded(midi, total));
     return { best: checked, pitches: top, described };
-  }
-
-  /**
-   * The share of the evidence that rose at `midi`'s first six harmonics found at its odd ones (1, 3,
-   * 5), in the loaded spectra; 0 when nothing rose there. A note played has its odd harmonics (its
-   * fundamental first); the pitch an octave below a note played finds that note's harmonics at its
-   * own even ones only.
-   */
-  private oddShare(midi: number): number {
-    const binHz = this.sampleRate / FRAME;
-    const f0 = this.referenceHz * 2 ** ((midi - 69) / 12);
-    let odd = 0;
-    let even = 0;
-    for (let h = 1; h <= 6; h++) {
-      const a = Math.max(0, Math.sqrt(around(this.after, f0 * h, binHz, 35).mag) - 0.7 * Math.sqrt(around(this.before, f0 * h, binHz, 35).mag));
-      if (h % 2 === 1) odd += a;
-      else even += a;
-    }
-    return odd + even > 0 ? odd / (odd + even) : 0;
   }
 
   /** Moves a pitch down an octave or a twelfth when the lower note's own partials say it was played (uses the loaded spectra). */
