@@ -4,7 +4,8 @@
  * sounding just before it. A candidate an octave too low collects nothing at its own fundamental
  * and odd harmonics, one an octave too high misses the odd ones: both score below the true pitch.
  * Subtracting the sound before the onset lets the note that was just played stand out of a mix
- * (a held chord, a ringing bass note).
+ * (a held chord, a ringing bass note). Where several notes start together (a band), the notes are
+ * also found one by one, each one's partials taken out before the next is looked for (`voices`).
  */
 import { magnitudeSpectrum } from './spectrum.js';
 
@@ -171,8 +172,8 @@ export class OnsetPitcher {
   /**
    * The `count` notes that started at the loaded onset, found one at a time (iterative estimation
    * and cancellation, after Klapuri 2006): in what rose at the onset (the spectrum after it less half
-   * the one before it, bin by bin), the pitch whose harmonics sum highest (weighted (f0 + 20) /
-   * (h·f0 + 320), so the low harmonics of a high note count more), then its partials taken out and
+   * the one before it, bin by bin), the pitch whose harmonics sum highest (weighted (f0 + α) /
+   * (h·f0 + β) as there, α 20 Hz, β 320 Hz: the low harmonics of a high note count more), then its partials taken out and
    * the next pitch looked for. A partial is taken out only as far as the note's smooth spectral
    * envelope reaches (the mean of it and its neighbours), so a partial another note shares keeps
    * that note's part. A bass note found first takes its overtones with it; a lead found takes the
