@@ -124,3 +124,13 @@ test('a hint that cannot be read is a 400 naming it', async () => {
     assert.match(json.message, new RegExp(word));
   }
 });
+
+test('the lead guitar in the band takes: most of its notes at their onsets, not the bass or the strum under them', async () => {
+  // 12-second takes (about 27 lead notes each): the bound leaves room for two or three misses more
+  // than measured (0.78 and 0.81), as a pin against losing the lead in a mix, not a target.
+  for (const name of ['fx-band-174-G-h', 'fx-band-120-Am-q']) {
+    const { json: r } = await analyse(name);
+    const s = score(name, r);
+    assert.ok((s.leadRecall ?? 0) >= 0.7, `${name}: lead recall ${s.leadRecall}, ${s.leadOctaveErrors} octave errors`);
+  }
+});

@@ -21,6 +21,14 @@ const ABOVE_BONUS = 0.2;
 const PARTIAL_GAIN = 1;
 /** Partials of a note, in semitones above it. */
 const PARTIALS = [12, 19, 24, 28, 31, 34, 36];
+/** Notes looked for one by one at each onset (see OnsetPitcher.voices): a bass, the lead, a strum's strongest. */
+const VOICES = 4;
+/**
+ * Head start of a candidate that is one of the notes found one by one, in proportion to its
+ * salience there: it stayed salient once the other notes' partials were taken out, so it is not
+ * only a bass's overtone or the octave below the lead.
+ */
+const VOICE_BONUS = 0.3;
 
 export function noteName(midi: number): string {
   return `${NAMES[((midi % 12) + 12) % 12]}${Math.floor(midi / 12) - 1}`;
@@ -36,7 +44,10 @@ export function noteName(midi: number): string {
  * the whole take (Viterbi): among the few most salient new pitches of every onset, the sequence
  * that is salient and leaps least, with the single most salient pitch (after its octave checks)
  * preferred, so a line alone keeps its pitches; over an accompaniment (several notes start at most
- * onsets) the higher candidates get a head start, as the line a listener follows is the top one.
+ * onsets) the higher candidates get a head start, as the line a listener follows is the top one,
+ * and so do the candidates that are among the notes found one by one at the onset (each found
+ * note's partials taken out before the next is looked for, see OnsetPitcher.voices): the bass's
+ * overtones and the octave below the lead, salient only through another note's partials, are not.
  */
 export function detectNotes(signal: Float32Array, sampleRate: number, onsets: readonly number[], endSeconds: number, tuningCents: number): Note[] {
   const reference = 440 * 2 ** (tuningCents / 1200);
@@ -45,7 +56,7 @@ export function detectNotes(signal: Float32Array, sampleRate: number, onsets: re
   const found: Array<{ onset: number; next: number } & Candidates> = [];
   for (let i = 0; i < onsets.length; i++) {
     const onset = onsets[i] ?? 0;
-    const c = pitcher.candidates(onset, CANDIDATES);
+    const c = pitcher.candidates(onset, CANDIDATES, VOICES);
     if (c) found.push({ onset, next: onsets[i + 1] ?? endSeconds, ...c });
   }
   // Over an accompaniment the line is the part on top: higher candidates get a head start (not the
@@ -58,7 +69,10 @@ export function detectNotes(signal: Float32Array, sampleRate: number, onsets: re
     const top = c.pitches[0]?.gain ?? 1;
     // A candidate on a partial of another salient one is that note's overtone: no head start.
     const partial = (p: { midi: number; gain: number }): boolean => c.pitches.some((q) => q.midi < p.midi && q.gain >= PARTIAL_GAIN * p.gain && PARTIALS.includes(p.midi - q.midi));
-    const choices = c.pitches.map((p) => ({ midi: p.midi, score: p.gain / top + (p.midi === c.best ? BEST_BONUS : 0) + (partial(p) ? 0 : (up * (p.midi - c.best)) / 12) }));
+    const voices = c.voices.filter((v) => v.midi >= GUITAR_LOW_MIDI);
+    const topVoice = Math.max(0, ...voices.map((v) => v.salience));
+    const voiced = (midi: number): number => (topVoice > 0 ? (VOICE_BONUS * (voices.find((v) => v.midi === midi)?.salience ?? 0)) / topVoice : 0);
+    const choices = c.pitches.map((p) => ({ midi: p.midi, score: voiced(p.midi) + p.gain / top + (p.midi === c.best ? BEST_BONUS : 0) + (partial(p) ? 0 : (up * (p.midi - c.best)) / 12) }));
     if (!choices.some((x) => x.midi === c.best)) choices.push({ midi: c.best, score: 1 + BEST_BONUS });
     return { ...c, choices };
   });

@@ -4,13 +4,20 @@
  * sounding just before it. A candidate an octave too low collects nothing at its own fundamental
  * and odd harmonics, one an octave too high misses the odd ones: both score below the true pitch.
  * Subtracting the sound before the onset lets the note that was just played stand out of a mix
- * (a held chord, a ringing bass note).
+ * (a held chord, a ringing bass note). Where several notes start together (a band), the notes are
+ * also found one by one, each one's partials taken out before the next is looked for (`voices`).
  */
 import { magnitudeSpectrum } from './spectrum.js';
 
 export const FRAME = 4096;
 const HARMONICS = 6;
 const DECAY = 0.95;
+/** The voices (see OnsetPitcher.voices) are looked for from E1, a bass's lowest string, so a bass note is found as itself and not as its overtones. */
+const VOICE_FLOOR_MIDI = 28;
+/** Harmonics a voice is measured and taken out on: enough that a note's octave below or above misses many of them. */
+const VOICE_HARMONICS = 15;
+/** The share of the spectrum before the onset taken from the one after it, bin by bin: what kept sounding did not start here. */
+const VOICE_BEFORE = 0.5;
 
 export interface OnsetPitch {
   midi: number;
@@ -50,6 +57,8 @@ function maxIn(mags: Float32Array, lo: number, hi: number): number {
 export interface Candidates {
   best: number;
   pitches: Array<{ midi: number; gain: number }>;
+  /** The notes found one by one in what rose at the onset (see OnsetPitcher.voices), most salient first; some may lie below the guitar's range. */
+  voices: Array<{ midi: number; salience: number }>;
   /** Frequency and confidence of `best` and of each of `pitches`, as `describe` gives them. */
   described: Map<number, OnsetPitch>;
 }
@@ -62,6 +71,11 @@ export class OnsetPitcher {
    * HARMONICS harmonics below the top of the spectrum, computed once: every onset reads the same ranges.
    */
   private readonly ranges: Int32Array[] = [];
+  /** Per pitch VOICE_FLOOR_MIDI..highMidi, the bin ranges of its first VOICE_HARMONICS harmonics (as `ranges`). */
+  private readonly voiceRanges: Int32Array[] = [];
+  /** What rose at the loaded onset, per bin (square roots), partials of the voices found so far taken out. */
+  private readonly risen = new Float32Array(FRAME / 2 + 1);
+  private readonly partialPeaks = new Float64Array(VOICE_HARMONICS);
 
   constructor(
     private readonly signal: Float32Array,
@@ -83,6 +97,15 @@ export class OnsetPitcher {
         bounds.push(lo, hi);
       }
       this.ranges.push(Int32Array.from(bounds));
+    }
+    for (let m = VOICE_FLOOR_MIDI; m <= highMidi; m++) {
+      const f0 = referenceHz * 2 ** ((m - 69) / 12);
+      const bounds: number[] = [];
+      for (let h = 1; h <= VOICE_HARMONICS && f0 * h < binHz * (length - 3); h++) {
+        const { lo, hi } = span(f0 * h, binHz, 35, length);
+        bounds.push(lo, hi);
+      }
+      this.voiceRanges.push(Int32Array.from(bounds));
     }
   }
 
@@ -118,7 +141,7 @@ export class OnsetPitcher {
    * the `count` strongest local maxima of the salience gained at the onset with their gains — in a
    * band the line on top is often not the most salient new pitch, but it is among these.
    */
-  candidates(onset: number, count = 4): Candidates | null {
+  candidates(onset: number, count = 4, voiceCount = 0): Candidates | null {
     if (!this.load(onset)) return null;
     const gains = new Float64Array(this.highMidi - this.lowMidi + 1);
     let best = -1;
@@ -143,7 +166,55 @@ export class OnsetPitcher {
     const described = new Map<number, OnsetPitch>();
     const total = this.peakTotal();
     for (const midi of [checked, ...top.map((p) => p.midi)]) if (!described.has(midi)) described.set(midi, this.describeLoaded(midi, total));
-    return { best: checked, pitches: top, described };
+    return { best: checked, pitches: top, voices: this.voices(voiceCount), described };
+  }
+
+  /**
+   * The `count` notes that started at the loaded onset, found one at a time (iterative estimation
+   * and cancellation, after Klapuri 2006): in what rose at the onset (the spectrum after it less half
+   * the one before it, bin by bin), the pitch whose harmonics sum highest (weighted (f0 + α) /
+   * (h·f0 + β) as there, α 20 Hz, β 320 Hz: the low harmonics of a high note count more), then its partials taken out and
+   * the next pitch looked for. A partial is taken out only as far as the note's smooth spectral
+   * envelope reaches (the mean of it and its neighbours), so a partial another note shares keeps
+   * that note's part. A bass note found first takes its overtones with it; a lead found takes the
+   * harmonics that made its octave below look salient; what is left of a strum stays its own notes.
+   */
+  private voices(count: number): Array<{ midi: number; salience: number }> {
+    const found: Array<{ midi: number; salience: number }> = [];
+    if (count <= 0) return found;
+    const risen = this.risen;
+    for (let k = 0; k < risen.length; k++) risen[k] = Math.sqrt(Math.max(0, this.after[k]! - VOICE_BEFORE * this.before[k]!));
+    for (let n = 0; n < count; n++) {
+      let best = -1;
+      let bestSalience = 0;
+      for (let m = VOICE_FLOOR_MIDI; m <= this.highMidi; m++) {
+        const bounds = this.voiceRanges[m - VOICE_FLOOR_MIDI]!;
+        const f0 = this.referenceHz * 2 ** ((m - 69) / 12);
+        let s = 0;
+        for (let i = 0; i < bounds.length; i += 2) s += ((f0 + 20) / ((i / 2 + 1) * f0 + 320)) * maxIn(risen, bounds[i]!, bounds[i + 1]!);
+        if (s > bestSalience) {
+          bestSalience = s;
+          best = m;
+        }
+      }
+      if (best < 0) break;
+      found.push({ midi: best, salience: bestSalience });
+      const bounds = this.voiceRanges[best - VOICE_FLOOR_MIDI]!;
+      const partials = bounds.length / 2;
+      const peaks = this.partialPeaks;
+      for (let i = 0; i < partials; i++) peaks[i] = maxIn(risen, bounds[2 * i]!, bounds[2 * i + 1]!);
+      for (let i = 0; i < partials; i++) {
+        const p = peaks[i]!;
+        if (!(p > 0)) continue;
+        const envelope = (peaks[Math.max(0, i - 1)]! + p + peaks[Math.min(partials - 1, i + 1)]!) / 3;
+        const keep = 1 - Math.min(p, envelope) / p;
+        // The partial's bins and the window's main lobe around them.
+        const lo = Math.max(0, bounds[2 * i]! - 1);
+        const hi = Math.min(risen.length - 1, bounds[2 * i + 1]! + 1);
+        for (let k = lo; k <= hi; k++) risen[k] = risen[k]! * keep;
+      }
+    }
+    return found;
   }
 
   /** Moves a pitch down an octave or a twelfth when the lower note's own partials say it was played (uses the loaded spectra). */

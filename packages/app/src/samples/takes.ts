@@ -233,9 +233,10 @@ const take = (name: string, style: TakeStyle, guitar: Guitar, bpm: number, key: 
  * The accuracy set. `tuning` takes are the ones the analysis may be tuned on; `holdout` and
  * `holdout2` takes are only ever measured (different tempi, keys, instruments, seeds; the second
  * set also other progressions: I–vi–IV–V, ii–V–I starting away from the tonic, modal minor without
- * a leading tone, a minor loop ending on the relative major, a steel-string lead).
+ * a leading tone, a minor loop ending on the relative major, a steel-string lead); so are the
+ * `holdout-band` takes (full-band mixes only, for the lead notes).
  */
-export const ACCURACY_TAKES: { tuning: TakeSpec[]; holdout: TakeSpec[]; holdout2: TakeSpec[] } = {
+export const ACCURACY_TAKES: { tuning: TakeSpec[]; holdout: TakeSpec[]; holdout2: TakeSpec[]; 'holdout-band': TakeSpec[] } = {
   tuning: [
     take('strum-steel-72-Em-q', 'strum', 'steel', 72, 'E minor', 0, 'quantised', 0, 11),
     take('strum-nylon-100-G-h', 'strum', 'nylon', 100, 'G major', 15, 'humanised', 1, 12),
@@ -285,6 +286,18 @@ export const ACCURACY_TAKES: { tuning: TakeSpec[]; holdout: TakeSpec[]; holdout2
     take('band-180-A#m-h', 'band', 'steel', 180, 'A# minor', 0, 'humanised', 1, 310),
     take('strum-nylon-76-E-q', 'strum', 'nylon', 76, 'E major', 0, 'quantised', 4, 311),
     take('lead-electric-70-Cm-q', 'lead', 'electric', 70, 'C minor', 5, 'quantised', 4, 312),
+  ],
+  // Band takes only, for the lead-note recall in full mixes: keys, tempi, seeds and detunings no
+  // other band take has (measured, never tuned on).
+  'holdout-band': [
+    take('band-84-E-h', 'band', 'steel', 84, 'E major', 0, 'humanised', 2, 401),
+    take('band-116-G#m-q', 'band', 'nylon', 116, 'G# minor', 0, 'quantised', 1, 402),
+    take('band-160-C#m-h', 'band', 'electric', 160, 'C# minor', -15, 'humanised', 4, 403),
+    take('band-70-D#-q', 'band', 'steel', 70, 'D# major', 0, 'quantised', 1, 404),
+    take('band-132-Fm-h', 'band', 'nylon', 132, 'F minor', 8, 'humanised', 3, 405),
+    take('band-108-Am-q', 'band', 'electric', 108, 'A minor', 0, 'quantised', 2, 406),
+    take('band-152-A#-h', 'band', 'steel', 152, 'A# major', 0, 'humanised', 0, 407),
+    take('band-92-B-q', 'band', 'nylon', 92, 'B major', 20, 'quantised', 3, 408),
   ],
 };
 
