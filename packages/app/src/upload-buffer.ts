@@ -57,12 +57,16 @@ export class UploadBuffer {
     return this.buffer.subarray(0, Math.min(n, this.used));
   }
 
-  /** The upload, in a Buffer of its own exact size (its ArrayBuffer can be moved to a worker). */
+  /**
+   * The upload, without a copy: a view of what was received, at offset 0 of an ArrayBuffer that
+   * is this upload's alone (so it can be moved to a worker). The ArrayBuffer may be longer than
+   * the upload (a declared length counts the multipart framing too; a chunked upload's doubling):
+   * pages never written cost nothing. This buffer holds nothing afterwards.
+   */
   take(): Buffer {
-    if (this.used === this.buffer.length) return this.buffer;
-    const exact = Buffer.allocUnsafeSlow(this.used);
-    this.buffer.copy(exact, 0, 0, this.used);
+    const taken = this.buffer.subarray(0, this.used);
     this.buffer = Buffer.alloc(0);
-    return exact;
+    this.used = 0;
+    return taken;
   }
 }

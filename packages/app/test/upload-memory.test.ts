@@ -106,7 +106,8 @@ test('the upload is read into one buffer: sized from Content-Length, grown when 
   const taken = declared.take();
   assert.equal(taken.length, 40 * piece.length);
   assert.equal(taken.byteOffset, 0);
-  assert.equal(taken.buffer.byteLength, taken.length, 'an ArrayBuffer of its own, movable to the worker');
+  assert.equal(taken.buffer.byteLength, 3 * MB, 'the buffer it was read into, not a copy: an ArrayBuffer of its own, movable to the worker');
+  assert.equal(declared.length, 0, 'the upload buffer holds nothing afterwards');
   assert.ok(taken.every((b) => b === 7));
 
   const chunked = new UploadBuffer(3 * MB, null);

@@ -99,7 +99,13 @@ export class AnalysisPool {
     return this.active < this.options.workers + this.options.queueMax;
   }
 
-  async run(requestId: string, bytes: ArrayBuffer, hints?: AnalysisHints): Promise<WorkerOutcome> {
+  /**
+   * `bytes`' whole ArrayBuffer moves to the worker (no copy): it must be the caller's alone, as
+   * the upload buffer's is (never a view into Node's shared pool of small Buffers).
+   */
+  async run(requestId: string, bytes: Uint8Array, hints?: AnalysisHints): Promise<WorkerOutcome> {
+    const memory = bytes.buffer;
+    if (!(memory instanceof ArrayBuffer)) throw new TypeError('the upload must lie in an ArrayBuffer of its own');
     if (!this.hasRoom()) throw new PoolError('queue_full', 'the analysis queue is full');
     const controller = new AbortController();
     this.controllers.add(controller);
@@ -107,8 +113,8 @@ export class AnalysisPool {
     const endWork = this.options.beginWork?.();
     try {
       return (await this.piscina.run(
-        { requestId, bytes, guard: this.options.guard, split: this.options.split, maxAudioSeconds: this.options.maxAudioSeconds, retireHeapBytes: this.options.retireHeapBytes, ...(hints ? { hints } : {}) },
-        { transferList: [bytes], signal: controller.signal },
+        { requestId, bytes: memory, byteOffset: bytes.byteOffset, byteLength: bytes.byteLength, guard: this.options.guard, split: this.options.split, maxAudioSeconds: this.options.maxAudioSeconds, retireHeapBytes: this.options.retireHeapBytes, ...(hints ? { hints } : {}) },
+        { transferList: [memory], signal: controller.signal },
       )) as WorkerOutcome;
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);

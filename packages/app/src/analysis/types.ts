@@ -7,8 +7,10 @@ export interface AnalysisJob {
   guard: GuardSettings;
   /** Use a helper thread for rhythm, key and chords on recordings of a minute or more. */
   split: boolean;
-  /** The uploaded bytes (transferred, not copied). */
+  /** The memory holding the uploaded bytes (transferred, not copied), and where in it they lie. */
   bytes: ArrayBuffer;
+  byteOffset: number;
+  byteLength: number;
   maxAudioSeconds: number;
   /** Retire the worker after this job when its WebAssembly heap grew beyond this. */
   retireHeapBytes: number;

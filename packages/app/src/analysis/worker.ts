@@ -48,7 +48,7 @@ export default async function analyze(job: AnalysisJob): Promise<WorkerOutcome> 
     return job.guard.mode === 'reject' ? verdict : null;
   };
   try {
-    const bytes = new Uint8Array(job.bytes);
+    const bytes = new Uint8Array(job.bytes, job.byteOffset, job.byteLength);
     // Before decoding: the container's own facts (format, shape, length) are checked, and the guard
     // judges the length they declare, so a recording too long for the memory is refused before the
     // decoder allocates anything.

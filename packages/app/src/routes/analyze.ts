@@ -14,14 +14,6 @@ const mb = (bytes: number): number => Number((bytes / MB).toFixed(2));
 /** Room in a request body for the multipart framing and the small fields around the file. */
 const MULTIPART_ALLOWANCE = MB;
 
-/** The upload's bytes as an ArrayBuffer of their own, so they can be moved to the worker without a copy. */
-function ownArrayBuffer(bytes: Buffer): ArrayBuffer {
-  if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer) return bytes.buffer;
-  const copy = new ArrayBuffer(bytes.byteLength);
-  new Uint8Array(copy).set(bytes);
-  return copy;
-}
-
 /** `report` maps, counts and logs an error as the error handler does (for errors sent on the progress stream). */
 export function analyzeRoute(app: FastifyInstance, deps: ServerDeps, report: (request: FastifyRequest, err: unknown) => ApiError): void {
   const { pool, memory, idle, metrics, progress, config, state } = deps;
@@ -116,7 +108,7 @@ export function analyzeRoute(app: FastifyInstance, deps: ServerDeps, report: (re
       });
       let outcomeLabel = 'error';
       try {
-        const outcome = await pool.run(request.id, ownArrayBuffer(upload.bytes), hints);
+        const outcome = await pool.run(request.id, upload.bytes, hints);
         await progress.settle(request.id, outcome.eventsPosted);
         if (outcome.retired) metrics.workerRetirements.inc();
         if (!outcome.ok) {
