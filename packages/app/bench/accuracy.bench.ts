@@ -6,7 +6,7 @@
  * answers to ACCURACY_OUT (default: a temporary folder).
  *
  *   apt-get install -y fluidsynth fluid-soundfont-gm
- *   pnpm bench:accuracy                                  (env: ACCURACY_SET=all|tuning|holdout|holdout2 (or a list),
+ *   pnpm bench:accuracy                                  (env: ACCURACY_SET=all|tuning|holdout|holdout2|holdout-key (or a list),
  *      LIBROSA_ANCHOR=/path/to/anchors/librosa, PYTHON (Debian's: /usr/bin/python3), FLUIDSYNTH_BIN, SOUNDFONT, ACCURACY_OUT)
  *   pnpm bench:accuracy --write-fixtures DIR             (the short takes the tests use)
  */
@@ -55,7 +55,7 @@ if (args[0] === '--write-fixtures') {
 }
 
 const SET = process.env.ACCURACY_SET ?? 'all';
-const SETS = ['tuning', 'holdout', 'holdout2'] as const;
+const SETS = Object.keys(ACCURACY_TAKES) as Array<keyof typeof ACCURACY_TAKES>;
 const chosen = SET === 'all' ? SETS : SETS.filter((s) => SET.split(',').includes(s));
 if (chosen.length === 0) {
   console.error(`ACCURACY_SET=${SET}: expected all or a comma-separated list of ${SETS.join(', ')}`);
