@@ -54,6 +54,11 @@ const MAJOR_SCALE = [0, 2, 4, 5, 7, 9, 11];
 const MINOR_SCALE = [0, 2, 3, 5, 7, 8, 10, 11];
 /** Softmax temperature turning scores into confidences. */
 const TEMPERATURE = 0.12;
+/**
+ * A single line's harmony is implied, not heard (a bar's few notes fit several chords): its scores
+ * are turned into confidences twice as softly, so its close calls are reported as such.
+ */
+const LINE_TEMPERATURE = 2 * TEMPERATURE;
 /** A bar's chroma implies a triad when it matches one at least this well (cosine). */
 const MIN_TRIAD_MATCH = 0.6;
 /** Beats quieter than this share of the take's median beat are left out of the bars. */
@@ -345,7 +350,8 @@ export function estimateKey(chromas: readonly BeatChroma[], options: KeyOptions 
   const scored = chosen;
   scored.sort((a, b) => b.score - a.score);
   const top = scored[0]?.score ?? 0;
-  const weights = scored.map((s) => Math.exp((s.score - top) / TEMPERATURE));
+  const temperature = chosen === chordal ? TEMPERATURE : LINE_TEMPERATURE;
+  const weights = scored.map((s) => Math.exp((s.score - top) / temperature));
   const sum = weights.reduce((a, b) => a + b, 0);
   const candidates = scored.slice(0, 4).map((s, i) => ({ name: keyName(s.tonic, s.minor), confidence: Number(((weights[i] ?? 0) / sum).toFixed(3)) }));
   const best = scored[0] ?? { tonic: 0, minor: false };
