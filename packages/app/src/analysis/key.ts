@@ -49,9 +49,14 @@ const KK_MINOR = [6.33, 2.68, 3.52, 5.38, 2.6, 3.53, 2.54, 4.75, 3.98, 2.69, 3.3
 
 /** Weights of the evidence (profile correlation is −1..1; the others 0..1). */
 const W = { profile: 0.6, scale: 1, tonicShare: 0.5, first: 0.4, last: 0.1, cadence: 0.4, bass: 0.5 };
-/** The major scale and the minor (natural, with the raised 7th of its major V), in semitones from the tonic. */
-const MAJOR_SCALE = [0, 2, 4, 5, 7, 9, 11];
-const MINOR_SCALE = [0, 2, 3, 5, 7, 8, 10, 11];
+/**
+ * How much each pitch class (semitones from the tonic) belongs to the major scale and to the minor.
+ * Minor: the natural minor, and half of the raised 7th — the leading tone of its major V, but also
+ * the 5th harmonic of the key's own 5th (in B minor, F#'s overtone A#), which every chord holding
+ * that 5th sounds faintly: counted whole, it would favour a minor key over its relative major.
+ */
+const MAJOR_SCALE = [1, 0, 1, 0, 1, 1, 0, 1, 0, 1, 0, 1];
+const MINOR_SCALE = [1, 0, 1, 1, 0, 1, 0, 1, 1, 0, 1, 0.5];
 /** Softmax temperature turning scores into confidences. */
 const TEMPERATURE = 0.12;
 /**
@@ -209,7 +214,7 @@ function hypermetricWeight(position: number): number {
 }
 
 /** Each key's score from one view of the chromas (`pick`). */
-function scoreKeys(chromas: readonly BeatChroma[], pick: (c: BeatChroma) => Float32Array, options: KeyOptions): Array<{ tonic: number; minor: boolean; score: number }> | null {
+function scoreKeys(chromas: readonly BeatChroma[], pick: (c: BeatChroma) => Float32Array, options: KeyOptions, line: boolean): Array<{ tonic: number; minor: boolean; score: number }> | null {
   const total = new Float64Array(12);
   for (const c of chromas) for (let i = 0; i < 12; i++) total[i] = (total[i] ?? 0) + (pick(c)[i] ?? 0);
   if (!(total.reduce((a, b) => a + b, 0) > 0)) return null;
@@ -221,6 +226,7 @@ function scoreKeys(chromas: readonly BeatChroma[], pick: (c: BeatChroma) => Floa
   const quiet = (energies[Math.floor(energies.length / 2)] ?? 0) * QUIET_SHARE;
   let bars: Array<Triad | null> = [];
   let barChromas: Array<Float64Array | null> = [];
+  let barBasses: number[] = [];
   let downbeatBass: number[] = [];
   let clearest = -Infinity;
   // A take starts on a bar's first beat unless it starts with a pickup: the phase of the first heard
@@ -229,6 +235,7 @@ function scoreKeys(chromas: readonly BeatChroma[], pick: (c: BeatChroma) => Floa
   for (let phase = 0; phase < perBar; phase++) {
     const read: Array<Triad | null> = [];
     const sums: Array<Float64Array | null> = [];
+    const basses: number[] = [];
     const lows: number[] = [];
     let clarity = 0;
     // Whole bars only: a partial bar at either end mixes what comes before and after.
@@ -245,6 +252,7 @@ function scoreKeys(chromas: readonly BeatChroma[], pick: (c: BeatChroma) => Floa
       if (loud * 2 < perBar) {
         read.push(null);
         sums.push(null);
+        basses.push(-1);
         continue;
       }
       const downbeat = chromas[b];
@@ -255,12 +263,14 @@ function scoreKeys(chromas: readonly BeatChroma[], pick: (c: BeatChroma) => Floa
       clarity += triad?.match ?? 0;
       read.push(triad);
       sums.push(sum);
+      basses.push(barBass);
     }
     const clearness = (read.length ? clarity / read.length : 0) + (phase === firstHeard % perBar ? START_PRIOR : 0);
     if (clearness > clearest) {
       clearest = clearness;
       bars = read;
       barChromas = sums;
+      barBasses = basses;
       downbeatBass = lows;
     }
   }
@@ -269,6 +279,7 @@ function scoreKeys(chromas: readonly BeatChroma[], pick: (c: BeatChroma) => Floa
   if (firstBar > 0) {
     bars = bars.slice(firstBar);
     barChromas = barChromas.slice(firstBar);
+    barBasses = barBasses.slice(firstBar);
     downbeatBass = downbeatBass.slice(firstBar);
   }
   options.trace?.('bars ' + bars.map(triadName).join(' '));
@@ -283,11 +294,18 @@ function scoreKeys(chromas: readonly BeatChroma[], pick: (c: BeatChroma) => Floa
     phrase = [];
     for (let p = 0; p < period; p++) {
       const sum = new Float64Array(12);
+      const low = new Float64Array(12);
       for (let b = p; b < barChromas.length; b += period) {
         const bar = barChromas[b];
         if (bar) for (let i = 0; i < 12; i++) sum[i] = (sum[i] ?? 0) + (bar[i] ?? 0);
+        const bass = barBasses[b] ?? -1;
+        if (bass >= 0) low[bass] = (low[bass] ?? 0) + 1;
       }
-      phrase.push(impliedTriad(sum));
+      // The bass these bars share most often, as for a single bar (D–F#–A–B over a D bass is D, not
+      // Bm7); a single line's lowest note is the tune's, not a bass.
+      let bass = -1;
+      for (let i = 0; i < 12; i++) if ((low[i] ?? 0) > 0 && (bass < 0 || (low[i] ?? 0) > (low[bass] ?? 0))) bass = i;
+      phrase.push(impliedTriad(sum, line ? -1 : bass));
     }
   }
   options.trace?.(`phrase (${period ? `a ${period}-bar loop` : 'no loop'}) ` + phrase.map(triadName).join(' '));
@@ -317,12 +335,12 @@ function scoreKeys(chromas: readonly BeatChroma[], pick: (c: BeatChroma) => Floa
       }
       const cadence = Math.min(1, cadences / phrases);
       const bassTonic = bassWeight > 0 ? downbeatBass.reduce((a, pc, b) => a + (pc === tonic ? (bassWeights[b] ?? 0) : 0), 0) / bassWeight : 0;
-      // The share of what sounds that belongs to the key's scale (in minor also the leading tone of
-      // its major V): the key signature's evidence, which tells a key from its parallel (three
-      // notes apart) and from the next key round the circle of fifths (one note apart).
-      const steps = minor ? MINOR_SCALE : MAJOR_SCALE;
+      // The share of what sounds that belongs to the key's scale: the key signature's evidence,
+      // which tells a key from its parallel (three notes apart) and from the next key round the
+      // circle of fifths (one note apart).
+      const membership = minor ? MINOR_SCALE : MAJOR_SCALE;
       let inScale = 0;
-      for (const step of steps) inScale += total[(tonic + step) % 12] ?? 0;
+      for (let step = 0; step < 12; step++) inScale += (total[(tonic + step) % 12] ?? 0) * (membership[step] ?? 0);
       const scale = totalMass > 0 ? inScale / totalMass : 0;
       const f = { profile, scale, tonicShare, first: isTonic(phrase[0]), last: isTonic(last), cadence, bass: bassTonic };
       const score = W.profile * f.profile + W.scale * f.scale + W.tonicShare * f.tonicShare + W.first * f.first + W.last * f.last + W.cadence * f.cadence + W.bass * f.bass;
@@ -340,8 +358,8 @@ function scoreKeys(chromas: readonly BeatChroma[], pick: (c: BeatChroma) => Floa
  * fundamentals (their fifths are often also the roots' 3rd harmonics, and are played).
  */
 export function estimateKey(chromas: readonly BeatChroma[], options: KeyOptions = {}): KeyAnswer | null {
-  const line = scoreKeys(chromas, (c) => c.pitches, options);
-  const chordal = scoreKeys(chromas, (c) => c.chordPitches, options);
+  const line = scoreKeys(chromas, (c) => c.pitches, options, true);
+  const chordal = scoreKeys(chromas, (c) => c.chordPitches, options, false);
   const counts = chromas.filter((c) => c.energy > 0).map((c) => c.pitches.filter((v) => v >= NOTE_SHARE).length).sort((a, b) => a - b);
   const notesPerBeat = counts[Math.floor(counts.length / 2)] ?? 0;
   options.trace?.(`notes per beat ${notesPerBeat}`);
