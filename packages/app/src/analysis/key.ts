@@ -149,6 +149,12 @@ export function impliedTriad(chroma: ArrayLike<number>, bass = -1): Triad | null
 export interface KeyOptions {
   /** Beats per bar (the bars the harmony is read in); 4 unless known. */
   beatsPerBar?: number;
+  /**
+   * When each chroma's beat starts (seconds) and when the first note was heard: a beat grid can
+   * start a beat after the first note, and the bars start with the first note, not the grid.
+   */
+  beatStarts?: readonly number[];
+  firstOnset?: number;
   /** Receives the bars' implied chords and each key's evidence (to see why a key won). */
   trace?: (line: string) => void;
 }
@@ -213,6 +219,24 @@ function hypermetricWeight(position: number): number {
   return position % 2 === 0 ? 1.5 : 1;
 }
 
+/**
+ * The phase (beat index modulo the bar) where bars are expected to start: the first heard beat's,
+ * or, when the first note came up to a bar before that beat (the beat grid starting late), the
+ * phase of the beat the first note fell on.
+ */
+function expectedStartPhase(chromas: readonly BeatChroma[], quiet: number, perBar: number, options: KeyOptions): number {
+  const firstHeard = Math.max(0, chromas.findIndex((c) => c.energy > quiet));
+  const starts = options.beatStarts;
+  const at = starts?.[firstHeard];
+  const next = starts?.[firstHeard + 1];
+  let early = 0;
+  if (starts && at !== undefined && next !== undefined && next > at && options.firstOnset !== undefined) {
+    const beats = Math.round((at - options.firstOnset) / (next - at));
+    if (beats > 0 && beats < perBar) early = beats;
+  }
+  return (((firstHeard - early) % perBar) + perBar) % perBar;
+}
+
 /** Each key's score from one view of the chromas (`pick`). */
 function scoreKeys(chromas: readonly BeatChroma[], pick: (c: BeatChroma) => Float32Array, options: KeyOptions, line: boolean): Array<{ tonic: number; minor: boolean; score: number }> | null {
   const total = new Float64Array(12);
@@ -231,31 +255,34 @@ function scoreKeys(chromas: readonly BeatChroma[], pick: (c: BeatChroma) => Floa
   let clearest = -Infinity;
   // A take starts on a bar's first beat unless it starts with a pickup: the phase of the first heard
   // beat is where the bars are expected to start, another phase has to read clearly better as chords.
-  const firstHeard = Math.max(0, chromas.findIndex((c) => c.energy > quiet));
+  const startPhase = expectedStartPhase(chromas, quiet, perBar, options);
   for (let phase = 0; phase < perBar; phase++) {
     const read: Array<Triad | null> = [];
     const sums: Array<Float64Array | null> = [];
     const basses: number[] = [];
     const lows: number[] = [];
     let clarity = 0;
-    // Whole bars only: a partial bar at either end mixes what comes before and after.
-    for (let b = phase; b + perBar <= chromas.length; b += perBar) {
+    // Whole bars only (a partial bar at either end mixes what comes before and after), except the
+    // bar the take starts in when the beat grid starts inside it: the phrase starts there.
+    const opening = phase > 0 && phase === startPhase;
+    for (let b = opening ? phase - perBar : phase; b + perBar <= chromas.length; b += perBar) {
       const sum = new Float64Array(12);
       const low = new Float64Array(12);
       let loud = 0;
-      for (const c of chromas.slice(b, b + perBar)) {
+      for (const c of chromas.slice(Math.max(0, b), b + perBar)) {
         if (c.energy <= quiet) continue;
         loud++;
         for (let i = 0; i < 12; i++) sum[i] = (sum[i] ?? 0) + (pick(c)[i] ?? 0);
         if (c.bass >= 0) low[c.bass] = (low[c.bass] ?? 0) + 1;
       }
-      if (loud * 2 < perBar) {
+      if (b < 0 ? loud === 0 : loud * 2 < perBar) {
         read.push(null);
         sums.push(null);
         basses.push(-1);
+        lows.push(-1);
         continue;
       }
-      const downbeat = chromas[b];
+      const downbeat = b >= 0 ? chromas[b] : undefined;
       lows.push(downbeat && downbeat.energy > quiet ? downbeat.bass : -1);
       let barBass = -1;
       for (let i = 0; i < 12; i++) if ((low[i] ?? 0) > 0 && (barBass < 0 || (low[i] ?? 0) > (low[barBass] ?? 0))) barBass = i;
@@ -265,7 +292,7 @@ function scoreKeys(chromas: readonly BeatChroma[], pick: (c: BeatChroma) => Floa
       sums.push(sum);
       basses.push(barBass);
     }
-    const clearness = (read.length ? clarity / read.length : 0) + (phase === firstHeard % perBar ? START_PRIOR : 0);
+    const clearness = (read.length ? clarity / read.length : 0) + (phase === startPhase ? START_PRIOR : 0);
     if (clearness > clearest) {
       clearest = clearness;
       bars = read;
