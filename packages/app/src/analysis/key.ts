@@ -118,13 +118,17 @@ const SHAPES = [
   { minor: false, tones: [0, 4, 7, 11], weights: [1, 1, 1, 0.8] },
   { minor: true, tones: [0, 3, 7, 10], weights: [1, 1, 1, 0.8] },
 ].map((s) => ({ ...s, norm: Math.hypot(...s.weights) }));
+const TRIAD_SHAPES = SHAPES.filter((s) => s.tones.length === 3);
 
 /**
  * The triad of the chord a chroma matches best (cosine against triads and 7th chords), or null when
  * none matches well. The 7th chords are there because their four notes also spell another triad
  * (Cmaj7's E–G–B is E minor, Am7's C–E–G is C major): read as triads alone they name the wrong chord.
+ * Without `sevenths` (a single line, which only implies its chords), triads only: a line's passing
+ * note next to a triad would otherwise make it another chord's 7th (C minor with a passing A♭ is
+ * A♭maj7).
  */
-export function impliedTriad(chroma: ArrayLike<number>, bass = -1): Triad | null {
+export function impliedTriad(chroma: ArrayLike<number>, bass = -1, sevenths = true): Triad | null {
   let norm = 0;
   for (let i = 0; i < 12; i++) norm += (chroma[i] ?? 0) ** 2;
   norm = Math.sqrt(norm);
@@ -132,7 +136,7 @@ export function impliedTriad(chroma: ArrayLike<number>, bass = -1): Triad | null
   let best: Triad | null = null;
   let bestScore = 0;
   for (let root = 0; root < 12; root++) {
-    for (const shape of SHAPES) {
+    for (const shape of sevenths ? SHAPES : TRIAD_SHAPES) {
       let dot = 0;
       shape.tones.forEach((t, i) => (dot += (chroma[(root + t) % 12] ?? 0) * (shape.weights[i] ?? 1)));
       const cos = dot / (norm * shape.norm);
@@ -286,7 +290,7 @@ function scoreKeys(chromas: readonly BeatChroma[], pick: (c: BeatChroma) => Floa
       lows.push(downbeat && downbeat.energy > quiet ? downbeat.bass : -1);
       let barBass = -1;
       for (let i = 0; i < 12; i++) if ((low[i] ?? 0) > 0 && (barBass < 0 || (low[i] ?? 0) > (low[barBass] ?? 0))) barBass = i;
-      const triad = impliedTriad(sum, barBass);
+      const triad = impliedTriad(sum, barBass, !line);
       clarity += triad?.match ?? 0;
       read.push(triad);
       sums.push(sum);
@@ -332,7 +336,7 @@ function scoreKeys(chromas: readonly BeatChroma[], pick: (c: BeatChroma) => Floa
       // Bm7); a single line's lowest note is the tune's, not a bass.
       let bass = -1;
       for (let i = 0; i < 12; i++) if ((low[i] ?? 0) > 0 && (bass < 0 || (low[i] ?? 0) > (low[bass] ?? 0))) bass = i;
-      phrase.push(impliedTriad(sum, line ? -1 : bass));
+      phrase.push(line ? impliedTriad(sum, -1, false) : impliedTriad(sum, bass));
     }
   }
   options.trace?.(`phrase (${period ? `a ${period}-bar loop` : 'no loop'}) ` + phrase.map(triadName).join(' '));
