@@ -6,7 +6,7 @@
  * answers to ACCURACY_OUT (default: a temporary folder).
  *
  *   apt-get install -y fluidsynth fluid-soundfont-gm
- *   pnpm bench:accuracy                                  (env: ACCURACY_SET=all|tuning|holdout|holdout2|holdout-band (or a list),
+ *   pnpm bench:accuracy                                  (env: ACCURACY_SET=all|tuning|holdout|holdout2|holdout-band|holdout-key (or a list),
  *      LIBROSA_ANCHOR=/path/to/anchors/librosa, PYTHON (Debian's: /usr/bin/python3), FLUIDSYNTH_BIN, SOUNDFONT, ACCURACY_OUT)
  *   pnpm bench:accuracy --write-fixtures DIR             (the short takes the tests use)
  */

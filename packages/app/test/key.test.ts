@@ -1,6 +1,7 @@
 /**
- * The key from per-beat chromas: loops whose pitch-class counts favour the relative key, a line
- * whose overtones would read as the parallel major, and the uncertainty said with confidences.
+ * The key from per-beat chromas: loops whose pitch-class counts favour the relative key or the key
+ * of their most frequent chord, 7th chords, a line whose overtones would read as the parallel
+ * major, and the uncertainty said with confidences.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,17 +10,19 @@ import { estimateKey } from '../src/analysis/key.js';
 
 const pc = (name: string): number => PITCH_CLASSES.indexOf(name);
 
-/** Four beats per chord: the triad's notes (root in the bass), as a strummed guitar would give them. */
+const SHAPES: Record<string, number[]> = { '': [0, 4, 7], m: [0, 3, 7], '7': [0, 4, 7, 10], maj7: [0, 4, 7, 11], m7: [0, 3, 7, 10] };
+
+/** Four beats per chord: the chord's notes (root in the bass), as a strummed guitar would give them. */
 function strummed(chords: string[], loops: number): BeatChroma[] {
   const out: BeatChroma[] = [];
   for (let l = 0; l < loops; l++) {
     for (const chord of chords) {
-      const m = /^([A-G]#?)(m?)$/.exec(chord);
+      const m = /^([A-G]#?)(maj7|m7|m|7)?$/.exec(chord);
       const root = pc(m?.[1] ?? 'C');
-      const tones = [root, (root + (m?.[2] ? 3 : 4)) % 12, (root + 7) % 12];
+      const tones = (SHAPES[m?.[2] ?? ''] ?? [0, 4, 7]).map((t) => (root + t) % 12);
       for (let b = 0; b < 4; b++) {
         const chroma = new Float32Array(12);
-        for (const t of tones) chroma[t] = 1 / 3;
+        for (const t of tones) chroma[t] = 1 / tones.length;
         out.push({ chroma, pitches: chroma, chordPitches: chroma, bass: root, energy: 1 });
       }
     }
@@ -39,6 +42,28 @@ test('the same chords from G: G–D–Em–C is G major', () => {
 
 test('i–iv–V–i in F# minor (the dominant C# major carries the leading tone) is F# minor', () => {
   assert.equal(estimateKey(strummed(['F#m', 'Bm', 'C#', 'F#m'], 6))?.name, 'F# minor');
+});
+
+test('an Aeolian loop F#m–E–D–E: E sounds in half the bars (and in the bass), but the loop starts on F# minor', () => {
+  const key = estimateKey(strummed(['F#m', 'E', 'D', 'E'], 6));
+  assert.equal(key?.name, 'F# minor', JSON.stringify(key));
+  assert.equal(key?.candidates[1]?.name, 'E major', 'the key of its most frequent chord is the next reading');
+});
+
+test('Imaj7–vi7–ii7–V7 in A: the 7th chords are heard as A, F#m, Bm and E (the V7 resolving to I across the loop)', () => {
+  assert.equal(estimateKey(strummed(['Amaj7', 'F#m7', 'Bm7', 'E7'], 5))?.name, 'A major');
+});
+
+test('the bars start where the take starts: a beat of silence before the loop does not shift the phrase', () => {
+  const silence = { chroma: new Float32Array(12), pitches: new Float32Array(12), chordPitches: new Float32Array(12), bass: -1, energy: 0 };
+  assert.equal(estimateKey([silence, ...strummed(['Bm', 'A', 'G', 'A'], 6)])?.name, 'B minor');
+});
+
+test('i–iv–VII–III (a minor loop ending on its relative major) is a close call, said as one', () => {
+  const key = estimateKey(strummed(['Am', 'Dm', 'G', 'C'], 6));
+  assert.ok(key);
+  assert.deepEqual(key.candidates.slice(0, 2).map((c) => c.name).sort(), ['A minor', 'C major']);
+  assert.ok((key.candidates[1]?.confidence ?? 0) >= 0.2, JSON.stringify(key.candidates));
 });
 
 test('confidences: sum at most 1, best first, and a close call is reported as one', () => {

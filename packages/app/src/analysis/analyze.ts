@@ -197,7 +197,8 @@ export async function analyzeAudio(
       const hinted: KeyAnswer | null = hints.key
         ? { tonic: hints.key.tonic, scale: hints.key.scale, name: `${hints.key.tonic} ${hints.key.scale}`, strength: 1, alternatives: [], candidates: [{ name: `${hints.key.tonic} ${hints.key.scale}`, confidence: 1 }] }
         : null;
-      return { key: hinted ?? estimateKey(chromas, hints.beatsPerBar ? { beatsPerBar: hints.beatsPerBar } : {}), chromas };
+      const keyOptions = { beatStarts: bounds, ...(onsets.times[0] !== undefined ? { firstOnset: onsets.times[0] } : {}), ...(hints.beatsPerBar ? { beatsPerBar: hints.beatsPerBar } : {}) };
+      return { key: hinted ?? estimateKey(chromas, keyOptions), chromas };
     });
     const chords = await step('chords', () => detectChords(chromas, bounds, seconds, key));
     const notes: Note[] = notesHelped ? await notesHelped : await step('notes', () => detectNotes(signal, ANALYSIS_RATE, onsets.times, seconds, tuningCents));

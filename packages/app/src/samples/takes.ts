@@ -234,9 +234,10 @@ const take = (name: string, style: TakeStyle, guitar: Guitar, bpm: number, key: 
  * `holdout2` takes are only ever measured (different tempi, keys, instruments, seeds; the second
  * set also other progressions: I–vi–IV–V, ii–V–I starting away from the tonic, modal minor without
  * a leading tone, a minor loop ending on the relative major, a steel-string lead); so are the
- * `holdout-band` takes (full-band mixes only, for the lead notes).
+ * `holdout-band` takes (full-band mixes only, for the lead notes) and the `holdout-key` takes
+ * (every tonic, both modes, all progressions, for the key).
  */
-export const ACCURACY_TAKES: { tuning: TakeSpec[]; holdout: TakeSpec[]; holdout2: TakeSpec[]; 'holdout-band': TakeSpec[] } = {
+export const ACCURACY_TAKES = {
   tuning: [
     take('strum-steel-72-Em-q', 'strum', 'steel', 72, 'E minor', 0, 'quantised', 0, 11),
     take('strum-nylon-100-G-h', 'strum', 'nylon', 100, 'G major', 15, 'humanised', 1, 12),
@@ -299,7 +300,31 @@ export const ACCURACY_TAKES: { tuning: TakeSpec[]; holdout: TakeSpec[]; holdout2
     take('band-152-A#-h', 'band', 'steel', 152, 'A# major', 0, 'humanised', 0, 407),
     take('band-92-B-q', 'band', 'nylon', 92, 'B major', 20, 'quantised', 3, 408),
   ],
-};
+  // Held out for the key: every tonic, both modes, all ten progressions, half of them single-note
+  // leads (which only imply their harmony), other seeds and tempi.
+  'holdout-key': [
+    take('lead-nylon-78-F-q', 'lead', 'nylon', 78, 'F major', 0, 'quantised', 0, 401),
+    take('lead-steel-104-D#m-h', 'lead', 'steel', 104, 'D# minor', 0, 'humanised', 3, 402),
+    take('lead-electric-122-Am-h', 'lead', 'electric', 122, 'A minor', 10, 'humanised', 4, 403),
+    take('lead-nylon-92-C#-q', 'lead', 'nylon', 92, 'C# major', 0, 'quantised', 1, 404),
+    take('lead-steel-146-Em-q', 'lead', 'steel', 146, 'E minor', -18, 'quantised', 2, 405),
+    take('lead-electric-60-G-h', 'lead', 'electric', 60, 'G major', 0, 'humanised', 2, 406),
+    take('lead-nylon-134-G#m-h', 'lead', 'nylon', 134, 'G# minor', 0, 'humanised', 0, 407),
+    take('lead-steel-116-A#-q', 'lead', 'steel', 116, 'A# major', 22, 'quantised', 4, 408),
+    take('lead-electric-100-F#m-q', 'lead', 'electric', 100, 'F# minor', 0, 'quantised', 1, 419),
+    take('lead-nylon-86-D-h', 'lead', 'nylon', 86, 'D major', 0, 'humanised', 1, 420),
+    take('strum-nylon-70-Bm-q', 'strum', 'nylon', 70, 'B minor', 0, 'quantised', 4, 409),
+    take('strum-steel-118-F#-h', 'strum', 'steel', 118, 'F# major', 0, 'humanised', 3, 410),
+    take('strum-electric-98-Dm-h', 'strum', 'electric', 98, 'D minor', -12, 'humanised', 1, 411),
+    take('strum-nylon-164-G#-q', 'strum', 'nylon', 164, 'G# major', 0, 'quantised', 1, 412),
+    take('strum-steel-80-Cm-h', 'strum', 'steel', 80, 'C minor', 0, 'humanised', 0, 418),
+    take('band-110-C#m-q', 'band', 'steel', 110, 'C# minor', 0, 'quantised', 3, 413),
+    take('band-82-D#-h', 'band', 'electric', 82, 'D# major', 0, 'humanised', 0, 414),
+    take('band-152-Fm-h', 'band', 'nylon', 152, 'F minor', 15, 'humanised', 2, 415),
+    take('band-94-A#m-q', 'band', 'steel', 94, 'A# minor', 0, 'quantised', 4, 416),
+    take('band-72-E-q', 'band', 'electric', 72, 'E major', 0, 'quantised', 3, 417),
+  ],
+} satisfies Record<string, TakeSpec[]>;
 
 /** Short takes for the tests (rendered once, kept in the repository). */
 export const FIXTURE_TAKES: TakeSpec[] = [
