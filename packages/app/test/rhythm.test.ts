@@ -54,6 +54,18 @@ for (const bpm of [40, 58, 90, 123, 160, 180]) {
   });
 }
 
+test('the first beat is on the first note, also when a slow take starts less than a period in (no predecessor within the recording)', () => {
+  for (const bpm of [52, 66, 72, 84]) {
+    for (const start of [0.25, 0.5]) {
+      const truth = grid(bpm, start, 20);
+      const envelope = onsetEnvelope(clicks(truth, 20, 44_100, bpm), 44_100);
+      const rhythm = analyzeRhythm(envelope, pickOnsets(envelope.strength, envelope.frameRate).times);
+      const first = rhythm.beats[0] ?? Infinity;
+      assert.ok(Math.abs(first - start) <= 0.03, `${bpm} BPM from ${start} s: first beat at ${first}`);
+    }
+  }
+});
+
 test('an even pulse at 200 reads as eighth notes at 100 BPM, its beats on every other click', () => {
   const truth = grid(200, 0.3, 20);
   const envelope = onsetEnvelope(clicks(truth, 20, 44_100), 44_100);

@@ -137,11 +137,16 @@ export function trackBeats(strength: Float32Array, frameRate: number, bpm: numbe
   for (let i = 0; i < n; i++) {
     let best = -Infinity;
     let arg = -1;
-    for (let d = hi; d <= lo && i - d >= 0; d++) {
-      const s = (cumulative[i - d] ?? 0) + (penalty[d] ?? 0);
+    // A predecessor may lie before the recording began (nothing accumulated there, and no beat to
+    // link back to): the first beat of a take that starts a fraction of a period in has a
+    // predecessor a whole period back as much as any other beat. Searching only from frame 0, its
+    // choices were gaps of half a period and less, penalised, and the beat after it linked past it
+    // to the silence before: the first beat was dropped (slow takes starting within a period).
+    for (let d = hi; d <= lo; d++) {
+      const s = (i - d >= 0 ? (cumulative[i - d] ?? 0) : 0) + (penalty[d] ?? 0);
       if (s > best) {
         best = s;
-        arg = i - d;
+        arg = i - d >= 0 ? i - d : -1;
       }
     }
     const score = local[i] ?? 0;
@@ -150,7 +155,7 @@ export function trackBeats(strength: Float32Array, frameRate: number, bpm: numbe
       backlink[i] = -1;
     } else {
       first = false;
-      cumulative[i] = arg >= 0 ? score + best : score;
+      cumulative[i] = score + best;
       backlink[i] = arg;
     }
   }
