@@ -20,7 +20,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { writeSongWav } from '../src/index.js';
-import { fixture, readLogRecords, startServiceProcess } from '../test/helpers.js';
+import { fixture, junk, readLogRecords, startServiceProcess } from '../test/helpers.js';
 import { MALLOC_ENV } from '../src/memory/malloc-env.js';
 import { NODE_FLAGS } from '../src/memory/node-flags.js';
 
@@ -33,16 +33,6 @@ const take = path.join(dir, 'take-180s.wav');
 writeSongWav(take, { seconds: 180, style: 'full' });
 const takeBytes = fs.readFileSync(take);
 
-/** Seeded bytes that are no audio format and do not compress. */
-function junk(size: number, seed: number): Buffer {
-  const out = Buffer.alloc(size);
-  let x = seed >>> 0;
-  for (let i = 0; i < size; i++) {
-    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-    out[i] = x >>> 24;
-  }
-  return out;
-}
 const noise = Buffer.alloc(16 * MB, 0x5a);
 /** 48 MB that starts as a WAV file does (so it is read until the limit, not refused as not audio). */
 const tooLarge = Buffer.concat([takeBytes.subarray(0, 44), Buffer.alloc(48 * MB - 44, 0x5a)]);

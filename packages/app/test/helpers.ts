@@ -8,6 +8,17 @@ import { createService, loadConfig, type AppConfig, type Service } from '../src/
 
 export const fixture = (name: string): Buffer => fs.readFileSync(fileURLToPath(new URL(`../../test/fixtures/audio/${name}`, import.meta.url)));
 
+/** Seeded bytes that are no audio format and do not compress (random bytes hold many MPEG frame-sync patterns). */
+export function junk(size: number, seed: number): Buffer {
+  const out = Buffer.alloc(size);
+  let x = seed >>> 0;
+  for (let i = 0; i < size; i++) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    out[i] = x >>> 24;
+  }
+  return out;
+}
+
 export function tempDir(prefix = 'app-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }

@@ -2,7 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { songWav } from '../src/index.js';
 import { pcm16, wavHeader } from '../src/samples/wav.js';
-import { fixture, multipart, startTestService, upload, type TestService } from './helpers.js';
+import { fixture, junk, multipart, startTestService, upload, type TestService } from './helpers.js';
 
 /**
  * Odd and hostile uploads by class: malformed multipart bodies, very short takes, very high sample
@@ -253,17 +253,6 @@ test('a FLAC or Ogg header declaring more audio than its bytes can hold: 422', a
   assert.equal(res.status, 422, JSON.stringify(res.json));
   assert.match(res.json.message, /header declares \d+ samples per channel, more than \d+ bytes of FLAC can hold/);
 });
-
-/** Seeded bytes that are no audio and do not compress (random bytes hold many MPEG frame-sync patterns). */
-function junk(size: number, seed: number): Buffer {
-  const out = Buffer.alloc(size);
-  let x = seed >>> 0;
-  for (let i = 0; i < size; i++) {
-    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-    out[i] = x >>> 24;
-  }
-  return out;
-}
 
 test('an MP3 that is mostly not MPEG frames (junk after or amid real frames) is refused: 422, not seconds of decoded junk', async () => {
   const mp3 = fixture('lick-stereo-44k.mp3');
