@@ -73,6 +73,8 @@ export class OnsetPitcher {
   private readonly ranges: Int32Array[] = [];
   /** Per pitch VOICE_FLOOR_MIDI..highMidi, the bin ranges of its first VOICE_HARMONICS harmonics (as `ranges`). */
   private readonly voiceRanges: Int32Array[] = [];
+  /** Per pitch VOICE_FLOOR_MIDI..highMidi, the weight of each of those harmonics in a voice's salience. */
+  private readonly voiceWeights: Float64Array[] = [];
   /** What rose at the loaded onset, per bin (square roots), partials of the voices found so far taken out. */
   private readonly risen = new Float32Array(FRAME / 2 + 1);
   private readonly partialPeaks = new Float64Array(VOICE_HARMONICS);
@@ -87,25 +89,23 @@ export class OnsetPitcher {
   ) {
     const binHz = sampleRate / FRAME;
     const length = FRAME / 2 + 1;
-    for (let m = lowMidi; m <= highMidi; m++) {
+    /** The bin ranges within ±35 cents of the first `count` harmonics of `m` that lie below bin `top`. */
+    const harmonicRanges = (m: number, count: number, top: number): Int32Array => {
       const f0 = referenceHz * 2 ** ((m - 69) / 12);
       const bounds: number[] = [];
-      for (let h = 1; h <= HARMONICS; h++) {
-        const f = f0 * h;
-        if (f >= binHz * (length - 2)) break;
-        const { lo, hi } = span(f, binHz, 35, length);
-        bounds.push(lo, hi);
-      }
-      this.ranges.push(Int32Array.from(bounds));
-    }
-    for (let m = VOICE_FLOOR_MIDI; m <= highMidi; m++) {
-      const f0 = referenceHz * 2 ** ((m - 69) / 12);
-      const bounds: number[] = [];
-      for (let h = 1; h <= VOICE_HARMONICS && f0 * h < binHz * (length - 3); h++) {
+      for (let h = 1; h <= count && f0 * h < binHz * top; h++) {
         const { lo, hi } = span(f0 * h, binHz, 35, length);
         bounds.push(lo, hi);
       }
-      this.voiceRanges.push(Int32Array.from(bounds));
+      return Int32Array.from(bounds);
+    };
+    for (let m = lowMidi; m <= highMidi; m++) this.ranges.push(harmonicRanges(m, HARMONICS, length - 2));
+    for (let m = VOICE_FLOOR_MIDI; m <= highMidi; m++) {
+      const bounds = harmonicRanges(m, VOICE_HARMONICS, length - 3);
+      this.voiceRanges.push(bounds);
+      // Klapuri's weight of harmonic h, (f0 + α) / (h·f0 + β): the same for every onset.
+      const f0 = referenceHz * 2 ** ((m - 69) / 12);
+      this.voiceWeights.push(Float64Array.from({ length: bounds.length / 2 }, (_, i) => (f0 + 20) / ((i + 1) * f0 + 320)));
     }
   }
 
@@ -189,9 +189,9 @@ export class OnsetPitcher {
       let bestSalience = 0;
       for (let m = VOICE_FLOOR_MIDI; m <= this.highMidi; m++) {
         const bounds = this.voiceRanges[m - VOICE_FLOOR_MIDI]!;
-        const f0 = this.referenceHz * 2 ** ((m - 69) / 12);
+        const weights = this.voiceWeights[m - VOICE_FLOOR_MIDI]!;
         let s = 0;
-        for (let i = 0; i < bounds.length; i += 2) s += ((f0 + 20) / ((i / 2 + 1) * f0 + 320)) * maxIn(risen, bounds[i]!, bounds[i + 1]!);
+        for (let i = 0; i < bounds.length; i += 2) s += weights[i / 2]! * maxIn(risen, bounds[i]!, bounds[i + 1]!);
         if (s > bestSalience) {
           bestSalience = s;
           best = m;
