@@ -202,6 +202,13 @@ function loopPeriod(bars: ReadonlyArray<Float64Array | null>): number {
   return LOOP_PERIODS[i] ?? 0;
 }
 
+/** The pitch class counted most often (the lowest of a tie), or -1 when none was counted. */
+function commonest(counts: ArrayLike<number>): number {
+  let best = -1;
+  for (let i = 0; i < 12; i++) if ((counts[i] ?? 0) > 0 && (best < 0 || (counts[i] ?? 0) > (counts[best] ?? 0))) best = i;
+  return best;
+}
+
 function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let ab = 0;
   let aa = 0;
@@ -288,8 +295,7 @@ function scoreKeys(chromas: readonly BeatChroma[], pick: (c: BeatChroma) => Floa
       }
       const downbeat = b >= 0 ? chromas[b] : undefined;
       lows.push(downbeat && downbeat.energy > quiet ? downbeat.bass : -1);
-      let barBass = -1;
-      for (let i = 0; i < 12; i++) if ((low[i] ?? 0) > 0 && (barBass < 0 || (low[i] ?? 0) > (low[barBass] ?? 0))) barBass = i;
+      const barBass = commonest(low);
       const triad = impliedTriad(sum, barBass, !line);
       clarity += triad?.match ?? 0;
       read.push(triad);
@@ -334,9 +340,7 @@ function scoreKeys(chromas: readonly BeatChroma[], pick: (c: BeatChroma) => Floa
       }
       // The bass these bars share most often, as for a single bar (D–F#–A–B over a D bass is D, not
       // Bm7); a single line's lowest note is the tune's, not a bass.
-      let bass = -1;
-      for (let i = 0; i < 12; i++) if ((low[i] ?? 0) > 0 && (bass < 0 || (low[i] ?? 0) > (low[bass] ?? 0))) bass = i;
-      phrase.push(line ? impliedTriad(sum, -1, false) : impliedTriad(sum, bass));
+      phrase.push(line ? impliedTriad(sum, -1, false) : impliedTriad(sum, commonest(low)));
     }
   }
   options.trace?.(`phrase (${period ? `a ${period}-bar loop` : 'no loop'}) ` + phrase.map(triadName).join(' '));
