@@ -85,12 +85,17 @@ function mp3FirstFrame(b: Uint8Array): number {
   return pos < b.length ? pos : -1;
 }
 
+/** Where an MP3's frames end: before an ID3v1 tag ("TAG", the last 128 bytes), else at the end of the file. */
+function mp3AudioEnd(b: Uint8Array): number {
+  const end = b.length;
+  return end >= 128 && b[end - 128] === 0x54 && b[end - 127] === 0x41 && b[end - 126] === 0x47 ? end - 128 : end;
+}
+
 /** MP3: the last Layer III frame runs past the end of the file (the decoder drops it silently). */
 export function mp3Truncation(b: Uint8Array): Truncation | null {
   const first = mp3FirstFrame(b);
   let pos = first < 0 ? b.length : first;
-  let end = b.length;
-  if (end >= 128 && b[end - 128] === 0x54 && b[end - 127] === 0x41 && b[end - 126] === 0x47) end -= 128; // ID3v1 "TAG"
+  const end = mp3AudioEnd(b);
   let frames = 0;
   while (pos < end) {
     if (frames > 0 && end - pos < 4 && b[pos] === 0xff) {
@@ -134,8 +139,7 @@ function mp3ChainAt(b: Uint8Array, pos: number, stream: number, count: number, e
  */
 export function mp3Junk(b: Uint8Array): Truncation | null {
   const first = mp3FirstFrame(b);
-  let end = b.length;
-  if (end >= 128 && b[end - 128] === 0x54 && b[end - 127] === 0x41 && b[end - 126] === 0x47) end -= 128; // ID3v1 "TAG"
+  const end = mp3AudioEnd(b);
   if (first < 0 || !mp3ChainAt(b, first, mp3StreamBits(b, first), MP3_RESYNC_FRAMES, end)) return null;
   const stream = mp3StreamBits(b, first);
   let pos = first;
