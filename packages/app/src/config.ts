@@ -47,25 +47,19 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+/** A number from the environment within [min, max] (`whole`: an integer), or the fallback when unset. */
+function numberVar(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number, whole: boolean): number {
   const raw = env[name];
   if (raw === undefined || raw.trim() === '') return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+  if (!(whole ? Number.isInteger(value) : Number.isFinite(value)) || value < min || value > max) {
+    throw new ConfigError(`${name} must be a ${whole ? 'whole number' : 'number'} from ${min} to ${max}, got ${JSON.stringify(raw)}`);
   }
   return value;
 }
 
-function decimal(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < min || value > max) {
-    throw new ConfigError(`${name} must be a number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
-  }
-  return value;
-}
+const integer = (env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number => numberVar(env, name, fallback, min, max, true);
+const decimal = (env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number => numberVar(env, name, fallback, min, max, false);
 
 function thresholds(env: NodeJS.ProcessEnv): number[] {
   const raw = env.MEMORY_PRESSURE_THRESHOLDS;
