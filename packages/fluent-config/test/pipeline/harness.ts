@@ -278,7 +278,7 @@ export class LokiDoor {
 /** The sidecar: the generated compose config with paths, hosts and ports changed. Restartable; tracks the peak VmHWM. */
 export class Sidecar {
   private child: ChildProcess | null = null;
-  private rssTimer: NodeJS.Timeout | null = null;
+  private usageTimer: NodeJS.Timeout | null = null;
   peakRssBytes = 0;
   starts = 0;
   /** CPU seconds (user + system) and wall seconds of every run so far, the current one up to its last sample. */
@@ -342,7 +342,7 @@ export class Sidecar {
     this.startedAt = performance.now();
     this.cpuCurrent = 0;
     const pid = this.child.pid;
-    this.rssTimer = setInterval(() => this.sampleRss(pid), 100);
+    this.usageTimer = setInterval(() => this.sampleUsage(pid), 100);
   }
 
   /** The sidecar's CPU use so far, in cores (CPU seconds per wall second while it ran). */
@@ -351,7 +351,8 @@ export class Sidecar {
     return wall > 0 ? (this.cpuDone + this.cpuCurrent) / wall : 0;
   }
 
-  private sampleRss(pid: number | undefined): void {
+  /** Reads the sidecar's CPU time so far and its peak RSS (VmHWM) from /proc. */
+  private sampleUsage(pid: number | undefined): void {
     if (pid === undefined) return;
     try {
       // /proc/<pid>/stat: utime and stime (fields 14 and 15) in clock ticks of USER_HZ, 100 on Linux.
@@ -374,8 +375,8 @@ export class Sidecar {
   async stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 30_000): Promise<void> {
     const child = this.child;
     if (!child) return;
-    this.sampleRss(child.pid);
-    if (this.rssTimer) clearInterval(this.rssTimer);
+    this.sampleUsage(child.pid);
+    if (this.usageTimer) clearInterval(this.usageTimer);
     this.cpuDone += this.cpuCurrent;
     this.cpuCurrent = 0;
     this.wallDone += (performance.now() - this.startedAt) / 1000;
