@@ -135,9 +135,9 @@ function mp3ChainAt(b: Uint8Array, pos: number, stream: number, count: number, e
  * on any frame-sync pattern, and random bytes hold many, so junk after real frames decodes to
  * seconds of noise per megabyte, reported as the recording. Walking the chain of frame headers, a
  * break is junk until a chain of frames of the same stream starts again; past the allowance the
- * file is refused. A file whose first frames do not chain is left to the decoder.
+ * file is refused (the reason is returned). A file whose first frames do not chain is left to the decoder.
  */
-export function mp3Junk(b: Uint8Array): Truncation | null {
+export function mp3Junk(b: Uint8Array): string | null {
   const first = mp3FirstFrame(b);
   const end = mp3AudioEnd(b);
   if (first < 0 || !mp3ChainAt(b, first, mp3StreamBits(b, first), MP3_RESYNC_FRAMES, end)) return null;
@@ -162,7 +162,7 @@ export function mp3Junk(b: Uint8Array): Truncation | null {
   const allowed = Math.max(MP3_JUNK_ALLOWANCE.bytes, MP3_JUNK_ALLOWANCE.share * (b.length - first));
   if (junk <= allowed) return null;
   const mb = (n: number): string => (n / 1024 / 1024).toFixed(1);
-  return { truncated: true, message: `${mb(junk)} MB of this ${mb(b.length)} MB MP3 file are not MPEG audio frames (the first from byte ${firstJunk}): the file is damaged, or is not one MP3 recording` };
+  return `${mb(junk)} MB of this ${mb(b.length)} MB MP3 file are not MPEG audio frames (the first from byte ${firstJunk}): the file is damaged, or is not one MP3 recording`;
 }
 
 /**

@@ -145,7 +145,7 @@ export function inspectUpload(bytes: Uint8Array, maxSeconds: number): InspectedU
   const containerProblem = type === 'oga' ? oggTruncation(bytes) : type === 'mp3' ? mp3Truncation(bytes) : null;
   if (containerProblem) throw new InputError('corrupt_audio', `truncated ${name}: ${containerProblem.message}`);
   const junk = type === 'mp3' ? mp3Junk(bytes) : null;
-  if (junk) throw new InputError('corrupt_audio', junk.message);
+  if (junk) throw new InputError('corrupt_audio', junk);
 
   let wav: InspectedUpload['wav'] = null;
   if (type === 'wav') {
